@@ -1,0 +1,7 @@
+//! Rapport's analytics: pure computations on plain data (no I/O, no clock, seeded randomness).
+//!
+//! Reports read the per-customer summaries that stores keep current at ingest; [`summary`]
+//! defines those summaries from scratch, which is both their specification and the reference the
+//! stores are tested against.
+
+pub mod summary;

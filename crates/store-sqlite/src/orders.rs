@@ -1,0 +1,222 @@
+//! Order ingest: upsert orders by external id and lines by (order, position), then bring the
+//! touched customers' summaries up to date, all inside the caller's transaction.
+
+use crate::db_err;
+use crate::resolve::Resolver;
+use crate::summary::recompute_orders;
+use rapport_core::record::OrderRow;
+use rapport_core::value::{day_of, to_micros};
+use rapport_core::{FieldError, Money, OrderLine, OrderStatus, Timestamp};
+use rapport_store::{IngestOptions, OrderGroup, RowOutcome, StoreResult};
+use rusqlite::{params, OptionalExtension, Transaction};
+use std::collections::BTreeSet;
+
+/// An order header as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Head {
+    customer_id: i64,
+    placed_at: i64,
+    currency: String,
+    status: OrderStatus,
+}
+
+pub(crate) fn ingest(tx: &Transaction<'_>, groups: &[OrderGroup], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    let mut res = Resolver::default();
+    let mut touched = BTreeSet::new();
+    let mut out = Vec::with_capacity(groups.iter().map(|g| g.rows.len()).sum());
+    for g in groups {
+        ingest_group(tx, g, o, &mut res, &mut touched, &mut out)?;
+    }
+    for customer_id in touched {
+        recompute_orders(tx, customer_id)?;
+    }
+    Ok(out)
+}
+
+fn reject_all(out: &mut Vec<RowOutcome>, g: &OrderGroup, field: &str, reason: String) -> StoreResult<()> {
+    let e = FieldError::new(field, reason);
+    out.extend(g.rows.iter().map(|_| RowOutcome::Rejected(e.clone())));
+    Ok(())
+}
+
+fn ingest_group(
+    tx: &Transaction<'_>,
+    g: &OrderGroup,
+    o: &IngestOptions,
+    res: &mut Resolver,
+    touched: &mut BTreeSet<i64>,
+    out: &mut Vec<RowOutcome>,
+) -> StoreResult<()> {
+    // Header fields come from the first row that carries them.
+    let customer = g.rows.iter().find_map(|r| r.customer.as_ref());
+    let placed_at = g.rows.iter().find_map(|r| r.placed_at);
+    let customer_id = match customer {
+        None => None,
+        Some(c) => match res.customer(tx, c, o.create_customers)? {
+            Some(id) => Some(id),
+            None => {
+                let why = format!("customer '{c}' is not known (customer creation is off)");
+                return reject_all(out, g, "customer", why);
+            }
+        },
+    };
+    match load_head(tx, g)? {
+        None => {
+            let Some(customer_id) = customer_id else {
+                let why = format!("order '{}' is not known and the row names no customer", g.order);
+                return reject_all(out, g, "customer", why);
+            };
+            let Some(placed_at) = placed_at else {
+                let why = format!("order '{}' is not known and the row has no placed_at", g.order);
+                return reject_all(out, g, "placed_at", why);
+            };
+            insert_order(tx, g, o, customer_id, placed_at)?;
+            touched.insert(customer_id);
+            out.extend(g.rows.iter().map(|_| RowOutcome::Inserted));
+        }
+        Some((order_id, old)) => {
+            let new = Head {
+                customer_id: customer_id.unwrap_or(old.customer_id),
+                placed_at: placed_at.map(to_micros).unwrap_or(old.placed_at),
+                currency: g.rows.iter().find_map(|r| r.currency.as_ref()).map_or(old.currency.clone(), |c| c.to_string()),
+                status: g.rows.iter().find_map(OrderRow::effective_status).unwrap_or(old.status),
+            };
+            let start = out.len();
+            let lines_changed = upsert_lines(tx, order_id, g, out)?;
+            if new != old {
+                if let Some(first) = out.get_mut(start).filter(|x| **x == RowOutcome::Unchanged) {
+                    *first = RowOutcome::Updated;
+                }
+            }
+            if new != old || lines_changed {
+                update_order(tx, order_id, &new)?;
+                touched.insert(old.customer_id);
+                touched.insert(new.customer_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_head(tx: &Transaction<'_>, g: &OrderGroup) -> StoreResult<Option<(i64, Head)>> {
+    tx.prepare_cached("SELECT id, customer_id, placed_at, currency, status FROM orders WHERE external_id = ?1")
+        .map_err(db_err)?
+        .query_row([g.order.as_str()], |r| {
+            let status: String = r.get(4)?;
+            Ok((
+                r.get(0)?,
+                Head {
+                    customer_id: r.get(1)?,
+                    placed_at: r.get(2)?,
+                    currency: r.get(3)?,
+                    status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Purchase),
+                },
+            ))
+        })
+        .optional()
+        .map_err(db_err)
+}
+
+fn insert_order(
+    tx: &Transaction<'_>,
+    g: &OrderGroup,
+    o: &IngestOptions,
+    customer_id: i64,
+    placed_at: Timestamp,
+) -> StoreResult<()> {
+    let currency = g.rows.iter().find_map(|r| r.currency.as_ref()).unwrap_or(&o.default_currency);
+    let status = g.rows.iter().find_map(OrderRow::effective_status).unwrap_or(OrderStatus::Purchase);
+    let total: Money = g.rows.iter().filter_map(|r| r.line.as_ref()).map(|l| l.amount).sum();
+    tx.prepare_cached(
+        "INSERT INTO orders (external_id, customer_id, placed_at, day, currency, status, total_e4)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        g.order.as_str(),
+        customer_id,
+        to_micros(placed_at),
+        day_of(placed_at),
+        currency.as_str(),
+        status.as_str(),
+        total.e4()
+    ])
+    .map_err(db_err)?;
+    let order_id = tx.last_insert_rowid();
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_e4, amount_e4)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(db_err)?;
+    for (i, line) in g.rows.iter().filter_map(|r| r.line.as_ref()).enumerate() {
+        let n = g.first_line_no as i64 + i as i64;
+        insert.execute(line_params(order_id, n, line)).map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn line_params(order_id: i64, n: i64, l: &OrderLine) -> (i64, i64, Option<&str>, i64, i64, i64) {
+    (order_id, n, l.sku.as_ref().map(|s| s.as_str()), l.quantity, l.unit_price.e4(), l.amount.e4())
+}
+
+/// Upserts the group's lines onto an existing order; pushes one outcome per row. Returns
+/// whether any line changed.
+fn upsert_lines(tx: &Transaction<'_>, order_id: i64, g: &OrderGroup, out: &mut Vec<RowOutcome>) -> StoreResult<bool> {
+    let mut select = tx
+        .prepare_cached("SELECT sku, quantity, unit_price_e4, amount_e4 FROM order_lines WHERE order_id = ?1 AND line_no = ?2")
+        .map_err(db_err)?;
+    let mut changed = false;
+    let mut n = g.first_line_no as i64;
+    for row in &g.rows {
+        let Some(line) = &row.line else {
+            out.push(RowOutcome::Unchanged);
+            continue;
+        };
+        let old: Option<(Option<String>, i64, i64, i64)> = select
+            .query_row((order_id, n), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()
+            .map_err(db_err)?;
+        let p = line_params(order_id, n, line);
+        let outcome = match old {
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_e4, amount_e4)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(db_err)?
+                .execute(p)
+                .map_err(db_err)?;
+                RowOutcome::Inserted
+            }
+            Some(o) if (o.0.as_deref(), o.1, o.2, o.3) == (p.2, p.3, p.4, p.5) => RowOutcome::Unchanged,
+            Some(_) => {
+                tx.prepare_cached(
+                    "UPDATE order_lines SET sku = ?3, quantity = ?4, unit_price_e4 = ?5, amount_e4 = ?6
+                     WHERE order_id = ?1 AND line_no = ?2",
+                )
+                .map_err(db_err)?
+                .execute(p)
+                .map_err(db_err)?;
+                RowOutcome::Updated
+            }
+        };
+        changed |= outcome != RowOutcome::Unchanged;
+        out.push(outcome);
+        n += 1;
+    }
+    Ok(changed)
+}
+
+fn update_order(tx: &Transaction<'_>, order_id: i64, h: &Head) -> StoreResult<()> {
+    let placed = rapport_core::value::from_micros(h.placed_at);
+    tx.prepare_cached(
+        "UPDATE orders SET customer_id = ?2, placed_at = ?3, day = ?4, currency = ?5, status = ?6,
+            total_e4 = (SELECT COALESCE(SUM(amount_e4), 0) FROM order_lines WHERE order_id = ?1)
+         WHERE id = ?1",
+    )
+    .map_err(db_err)?
+    .execute(params![order_id, h.customer_id, h.placed_at, day_of(placed), h.currency, h.status.as_str()])
+    .map_err(db_err)?;
+    Ok(())
+}

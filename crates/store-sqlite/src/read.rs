@@ -1,0 +1,227 @@
+//! Reads: counts, summaries, and keyset-paginated export of every kind.
+
+use crate::customers::{company_from_row, customer_from_row, product_from_row, COMPANY_SELECT, CUSTOMER_SELECT, PRODUCT_SELECT};
+use crate::db_err;
+use crate::summary::{from_row, COLUMNS};
+use rapport_core::record::OrderRow;
+use rapport_core::value::from_micros;
+use rapport_core::*;
+use rapport_store::{Counts, Kind, Page, Record, StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+pub(crate) fn counts(c: &mut Connection) -> StoreResult<Counts> {
+    let sql = "SELECT
+        (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM companies), (SELECT COUNT(*) FROM products),
+        (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines), (SELECT COUNT(*) FROM events),
+        (SELECT COUNT(*) FROM interactions), (SELECT COUNT(*) FROM feedback), (SELECT COUNT(*) FROM consents),
+        (SELECT COUNT(*) FROM orders WHERE status = 'purchase'),
+        (SELECT COUNT(*) FROM orders WHERE status = 'return'),
+        (SELECT COUNT(*) FROM orders WHERE status = 'cancelled'),
+        (SELECT COUNT(*) FROM customer_summaries WHERE purchase_orders > 0),
+        (SELECT COALESCE(SUM(l.amount_e4), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'purchase'),
+        (SELECT COALESCE(SUM(purchase_value_e4), 0) FROM customer_summaries),
+        (SELECT COALESCE(SUM(l.amount_e4), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'return')";
+    c.query_row(sql, [], |r| {
+        Ok(Counts {
+            customers: r.get(0)?,
+            companies: r.get(1)?,
+            products: r.get(2)?,
+            orders: r.get(3)?,
+            order_lines: r.get(4)?,
+            events: r.get(5)?,
+            interactions: r.get(6)?,
+            feedback: r.get(7)?,
+            consents: r.get(8)?,
+            purchase_orders: r.get(9)?,
+            return_orders: r.get(10)?,
+            cancelled_orders: r.get(11)?,
+            customers_with_purchases: r.get(12)?,
+            purchase_value: Money::from_e4(r.get(13)?),
+            summarised_purchase_value: Money::from_e4(r.get(14)?),
+            return_value: Money::from_e4(r.get(15)?),
+        })
+    })
+    .map_err(db_err)
+}
+
+pub(crate) fn customer_summary(c: &mut Connection, customer: &ExternalId) -> StoreResult<CustomerSummary> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ?1"
+    );
+    c.query_row(&sql, [customer.as_str()], |r| from_row(r, 0))
+        .optional()
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("customer '{customer}'")))
+}
+
+pub(crate) fn summaries(c: &mut Connection, after: Option<i64>, limit: usize) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+    let sql = format!(
+        "SELECT c.id, c.external_id, {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
+          WHERE c.id > ?1 ORDER BY c.id LIMIT ?2"
+    );
+    page(c, &sql, after, limit, |r| {
+        let ext: String = r.get(1)?;
+        Ok((r.get(0)?, (ExternalId::parse(&ext).map_err(conv)?, from_row(r, 2)?)))
+    })
+}
+
+fn conv(e: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+}
+
+fn ext(r: &Row<'_>, i: usize) -> rusqlite::Result<ExternalId> {
+    ExternalId::parse(&r.get::<_, String>(i)?).map_err(conv)
+}
+
+/// Runs a keyset query (`?1` = after, `?2` = limit) whose mapper returns (key, item).
+fn page<T>(
+    c: &Connection,
+    sql: &str,
+    after: Option<i64>,
+    limit: usize,
+    f: impl FnMut(&Row<'_>) -> rusqlite::Result<(i64, T)>,
+) -> StoreResult<Page<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
+    let rows = stmt.query_map((after.unwrap_or(i64::MIN), limit as i64), f).map_err(db_err)?;
+    let mut items = Vec::with_capacity(limit.min(10_000));
+    let mut last = None;
+    for row in rows {
+        let (key, item) = row.map_err(db_err)?;
+        last = Some(key);
+        items.push(item);
+    }
+    let next = if items.len() == limit { last } else { None };
+    Ok(Page { items, next })
+}
+
+pub(crate) fn export(c: &mut Connection, kind: Kind, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>> {
+    let keyset = "WHERE x.id > ?1 ORDER BY x.id LIMIT ?2";
+    match kind {
+        Kind::Customers => {
+            let sql = format!("{CUSTOMER_SELECT} WHERE c.id > ?1 ORDER BY c.id LIMIT ?2");
+            page(c, &sql, after, limit, |r| customer_from_row(r).map(|(k, v)| (k, Record::Customer(v))))
+        }
+        Kind::Companies => {
+            let sql = format!("{} x {keyset}", COMPANY_SELECT);
+            page(c, &sql, after, limit, |r| company_from_row(r).map(|(k, v)| (k, Record::Company(v))))
+        }
+        Kind::Products => {
+            let sql = format!("{} x {keyset}", PRODUCT_SELECT);
+            page(c, &sql, after, limit, |r| product_from_row(r).map(|(k, v)| (k, Record::Product(v))))
+        }
+        Kind::Orders => export_orders(c, after, limit),
+        Kind::Events => page(
+            c,
+            &format!("SELECT x.id, x.external_id, c.external_id, x.name, x.at, x.properties FROM events x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            after,
+            limit,
+            |r| {
+                let props: String = r.get(5)?;
+                Ok((r.get(0)?, Record::Event(Event {
+                    id: ext(r, 1)?,
+                    customer: ext(r, 2)?,
+                    name: r.get(3)?,
+                    at: from_micros(r.get(4)?),
+                    properties: serde_json::from_str(&props).map_err(|e| conv(e.to_string()))?,
+                })))
+            },
+        ),
+        Kind::Interactions => page(
+            c,
+            &format!("SELECT x.id, x.external_id, c.external_id, x.channel, x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            after,
+            limit,
+            |r| {
+                Ok((r.get(0)?, Record::Interaction(Interaction {
+                    id: ext(r, 1)?,
+                    customer: ext(r, 2)?,
+                    channel: Channel::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+                    direction: Direction::parse(&r.get::<_, String>(4)?).map_err(conv)?,
+                    subject: r.get(5)?,
+                    body: r.get(6)?,
+                    at: from_micros(r.get(7)?),
+                })))
+            },
+        ),
+        Kind::Feedback => page(
+            c,
+            &format!("SELECT x.id, x.external_id, c.external_id, x.source, x.text, x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            after,
+            limit,
+            |r| {
+                Ok((r.get(0)?, Record::Feedback(Feedback {
+                    id: ext(r, 1)?,
+                    customer: ext(r, 2)?,
+                    source: r.get(3)?,
+                    text: r.get(4)?,
+                    rating: r.get(5)?,
+                    created_at: from_micros(r.get(6)?),
+                })))
+            },
+        ),
+        Kind::Consents => page(
+            c,
+            &format!("SELECT x.id, x.external_id, c.external_id, x.purpose, x.granted, x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            after,
+            limit,
+            |r| {
+                Ok((r.get(0)?, Record::Consent(Consent {
+                    id: ext(r, 1)?,
+                    customer: ext(r, 2)?,
+                    purpose: Purpose::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+                    granted: r.get(4)?,
+                    source: r.get(5)?,
+                    at: from_micros(r.get(6)?),
+                })))
+            },
+        ),
+    }
+}
+
+/// Orders export one row per line with the header repeated (one header-only row for an order
+/// without lines). The page cursor is the order id, so a page never splits an order.
+fn export_orders(c: &mut Connection, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>> {
+    let heads = page(
+        c,
+        "SELECT x.id, x.external_id, c.external_id, x.placed_at, x.currency, x.status
+           FROM orders x JOIN customers c ON c.id = x.customer_id WHERE x.id > ?1 ORDER BY x.id LIMIT ?2",
+        after,
+        limit,
+        |r| {
+            let head = OrderRow {
+                order: ext(r, 1)?,
+                customer: Some(ext(r, 2)?),
+                placed_at: Some(from_micros(r.get(3)?)),
+                currency: Some(Currency::parse(&r.get::<_, String>(4)?).map_err(conv)?),
+                status: Some(OrderStatus::parse(&r.get::<_, String>(5)?).map_err(conv)?),
+                line: None,
+            };
+            Ok((r.get(0)?, (r.get::<_, i64>(0)?, head)))
+        },
+    )?;
+    let mut lines = c
+        .prepare_cached("SELECT sku, quantity, unit_price_e4, amount_e4 FROM order_lines WHERE order_id = ?1 ORDER BY line_no")
+        .map_err(db_err)?;
+    let mut items = Vec::new();
+    for (order_id, head) in heads.items {
+        let ls = lines
+            .query_map([order_id], |r| {
+                Ok(OrderLine {
+                    sku: r.get::<_, Option<String>>(0)?.map(|s| ExternalId::parse(&s).map_err(conv)).transpose()?,
+                    quantity: r.get(1)?,
+                    unit_price: Money::from_e4(r.get(2)?),
+                    amount: Money::from_e4(r.get(3)?),
+                })
+            })
+            .map_err(db_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_err)?;
+        if ls.is_empty() {
+            items.push(Record::OrderRow(head.clone()));
+        }
+        for l in ls {
+            items.push(Record::OrderRow(OrderRow { line: Some(l), ..head.clone() }));
+        }
+    }
+    Ok(Page { items, next: heads.next })
+}

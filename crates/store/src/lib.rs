@@ -1,0 +1,65 @@
+//! The storage boundary: one [`Store`] trait, one small error type, and the behavioural story
+//! suite ([`story`]) that every backend runs, so SQLite and PostgreSQL behave the same.
+//!
+//! Writes are batch-shaped (imports and bulk API calls stream batches), transactional per batch,
+//! and idempotent: every row is upserted by its external id, so a retried or re-run batch
+//! changes nothing. Per-customer summaries are brought up to date in the same transaction.
+
+mod error;
+mod kind;
+pub mod story;
+mod types;
+
+pub use error::{StoreError, StoreResult};
+pub use kind::Kind;
+pub use types::*;
+
+use async_trait::async_trait;
+use rapport_core::record::FeedbackRow;
+use rapport_core::{Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product};
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// "sqlite" or "postgres", for logs and `report summary`.
+    fn backend(&self) -> &'static str;
+
+    async fn upsert_customers(&self, rows: Vec<Customer>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn upsert_companies(&self, rows: Vec<Company>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn upsert_products(&self, rows: Vec<Product>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    /// Order rows arrive grouped by order; outcomes come back flattened in row order.
+    async fn ingest_orders(&self, groups: Vec<OrderGroup>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_events(&self, rows: Vec<Event>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_interactions(&self, rows: Vec<Interaction>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_feedback(&self, rows: Vec<FeedbackRow>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_consents(&self, rows: Vec<Consent>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+
+    /// Entity counts and reconciled totals.
+    async fn counts(&self) -> StoreResult<Counts>;
+
+    async fn customer_summary(&self, customer: &ExternalId) -> StoreResult<CustomerSummary>;
+
+    /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
+    async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<(ExternalId, CustomerSummary)>>;
+
+    /// Recomputes every summary from the raw rows and lists the customers whose stored summary
+    /// differs (empty when consistent). A consistency check for operators and tests.
+    async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>>;
+
+    /// One page of an entity's rows for export, in insertion order.
+    async fn export(&self, kind: Kind, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>>;
+}
+
+/// Reads every page of an export, for tests and small tables.
+pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.export(kind, after, 1000).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+

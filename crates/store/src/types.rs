@@ -1,0 +1,97 @@
+use rapport_core::record::OrderRow;
+use rapport_core::{
+    Company, Currency, Consent, Customer, CustomerSummary, Event, ExternalId, FieldError, Feedback,
+    Interaction, Money, Product,
+};
+use serde::Serialize;
+
+/// What happened to one input row. Every row ends in exactly one of these, which is what lets
+/// an import's summary add up: read = inserted + updated + unchanged + rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    Inserted,
+    Updated,
+    Unchanged,
+    Rejected(FieldError),
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Create customers (known only by id) that orders, events... refer to; otherwise reject.
+    pub create_customers: bool,
+    /// Do everything, then roll back: the outcomes say what a real run would do.
+    pub dry_run: bool,
+    /// Currency of new orders whose rows name none.
+    pub default_currency: Currency,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            create_customers: true,
+            dry_run: false,
+            default_currency: Currency::parse("USD").expect("valid code"),
+        }
+    }
+}
+
+/// The rows of one order within one import, in file order. Lines are numbered from
+/// `first_line_no`: an order whose rows are split across batches (or that reappears later in the
+/// same file) continues its numbering, so a re-import maps every line onto itself.
+#[derive(Debug, Clone)]
+pub struct OrderGroup {
+    pub order: ExternalId,
+    pub first_line_no: u32,
+    pub rows: Vec<OrderRow>,
+}
+
+/// Entity counts and totals for `report summary`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub customers: i64,
+    pub companies: i64,
+    pub products: i64,
+    pub orders: i64,
+    pub order_lines: i64,
+    pub events: i64,
+    pub interactions: i64,
+    pub feedback: i64,
+    pub consents: i64,
+    pub purchase_orders: i64,
+    pub return_orders: i64,
+    pub cancelled_orders: i64,
+    pub customers_with_purchases: i64,
+    /// Sum of purchase order line amounts, from the lines themselves.
+    pub purchase_value: Money,
+    /// The same sum over the per-customer summaries; equal to `purchase_value` when consistent.
+    pub summarised_purchase_value: Money,
+    pub return_value: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Cursor for the next page; `None` on the last page.
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryMismatch {
+    pub customer: ExternalId,
+    pub stored: CustomerSummary,
+    pub recomputed: CustomerSummary,
+}
+
+/// One exported row. Orders export one row per line (header fields repeated), and one
+/// header-only row for an order without lines, which is exactly what the importer reads back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Customer(Customer),
+    Company(Company),
+    Product(Product),
+    OrderRow(OrderRow),
+    Event(Event),
+    Interaction(Interaction),
+    Feedback(Feedback),
+    Consent(Consent),
+}
