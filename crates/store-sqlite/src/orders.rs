@@ -63,16 +63,21 @@ fn ingest_group(
     match load_head(tx, g)? {
         None => {
             let Some(customer_id) = customer_id else {
-                let why = format!("order '{}' is not known and the row names no customer", g.order);
+                let why = format!("is required but empty or missing (order '{}' is new)", g.order);
                 return reject_all(out, g, "customer", why);
             };
             let Some(placed_at) = placed_at else {
-                let why = format!("order '{}' is not known and the row has no placed_at", g.order);
+                let why = format!("is required but empty or missing (order '{}' is new)", g.order);
                 return reject_all(out, g, "placed_at", why);
             };
             insert_order(tx, g, o, customer_id, placed_at)?;
             touched.insert(customer_id);
             out.extend(g.rows.iter().map(|_| RowOutcome::Inserted));
+        }
+        // A continuation (the order's rows resumed after other orders, or a split batch) adds
+        // lines; its header fields never override the ones its first rows set.
+        Some((order_id, old)) if g.first_line_no > 1 => {
+            upsert_lines_and_total(tx, order_id, &old, g, touched, out)?;
         }
         Some((order_id, old)) => {
             let new = Head {
@@ -94,6 +99,21 @@ fn ingest_group(
                 touched.insert(new.customer_id);
             }
         }
+    }
+    Ok(())
+}
+
+fn upsert_lines_and_total(
+    tx: &Transaction<'_>,
+    order_id: i64,
+    head: &Head,
+    g: &OrderGroup,
+    touched: &mut BTreeSet<i64>,
+    out: &mut Vec<RowOutcome>,
+) -> StoreResult<()> {
+    if upsert_lines(tx, order_id, g, out)? {
+        update_order(tx, order_id, head)?;
+        touched.insert(head.customer_id);
     }
     Ok(())
 }

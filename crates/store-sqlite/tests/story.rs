@@ -24,6 +24,12 @@ async fn orders_and_summaries() {
 }
 
 #[tokio::test]
+async fn reappearing_order_reimports_unchanged() {
+    let (_d, s) = fresh();
+    story::reappearing_order_reimports_unchanged(&s).await;
+}
+
+#[tokio::test]
 async fn dry_run_stores_nothing() {
     let (_d, s) = fresh();
     story::dry_run_stores_nothing(&s).await;

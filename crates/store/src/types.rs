@@ -38,6 +38,8 @@ impl Default for IngestOptions {
 /// The rows of one order within one import, in file order. Lines are numbered from
 /// `first_line_no`: an order whose rows are split across batches (or that reappears later in the
 /// same file) continues its numbering, so a re-import maps every line onto itself.
+/// A continuation (`first_line_no > 1`) never changes an existing order's header fields: the
+/// order's first rows in the file set them, so re-imports cannot flip-flop between values.
 #[derive(Debug, Clone)]
 pub struct OrderGroup {
     pub order: ExternalId,
