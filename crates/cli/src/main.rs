@@ -1,1 +1,66 @@
-fn main() {}
+//! `rapport`: the command-line entry point. Thin: parse arguments, open the store, call the
+//! command module, print.
+
+mod db;
+mod demo;
+mod import;
+mod report;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "rapport", version, about = "Rapport: the self-hosted customer-centric product platform")]
+struct Cli {
+    /// Database: a SQLite file path (default ./rapport.db) or a postgres:// URL.
+    #[arg(long, global = true, env = "RAPPORT_DB", default_value = "rapport.db")]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a file of one kind of record (CSV, TSV, whitespace columns or JSONL; .gz ok).
+    Import(import::ImportArgs),
+    /// Export every record of one kind as CSV or JSONL (re-importable).
+    Export(import::ExportArgs),
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        report: report::Report,
+    },
+    /// Build a realistic demo company in the database and print its summary.
+    Demo(report::DemoArgs),
+    /// Apply pending database migrations and exit (they also run at every start).
+    Migrate,
+    /// Recompute every per-customer summary from the raw rows and report any difference.
+    Check,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let store = db::open(&cli.db).await?;
+    match cli.command {
+        Command::Import(args) => import::run_import(store.as_ref(), args).await,
+        Command::Export(args) => import::run_export(store.as_ref(), args).await,
+        Command::Report { report } => report::run(store.as_ref(), report).await,
+        Command::Demo(args) => report::run_demo(store.as_ref(), args).await,
+        Command::Migrate => {
+            println!("{} database is at the latest schema", store.backend());
+            Ok(())
+        }
+        Command::Check => report::run_check(store.as_ref()).await,
+    }
+}

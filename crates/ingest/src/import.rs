@@ -155,7 +155,7 @@ fn read_batches(
             return;
         }
         b.add(&mapping, raw, &o.parse);
-        if b.len() >= o.batch_rows && b.at_boundary() {
+        if b.len() - b.open_len() >= o.batch_rows {
             let batch = b.take(rows.columns_now());
             if tx.blocking_send(Ok(batch)).is_err() {
                 return;
@@ -208,8 +208,9 @@ impl Builder {
         self.raw.len() + self.failed.len()
     }
 
-    fn at_boundary(&self) -> bool {
-        self.open.is_none() || self.kind != Kind::Orders
+    /// Rows of the order group still being read (they wait for the next batch).
+    fn open_len(&self) -> usize {
+        self.open.as_ref().map_or(0, |g| g.rows.len())
     }
 
     fn add(&mut self, m: &Mapping, raw: RawRow, p: &ParseOptions) {
@@ -278,9 +279,13 @@ impl Builder {
             Kind::Feedback => Payload::Feedback(only!(Feedback)),
             Kind::Consents => Payload::Consents(only!(Consent)),
         };
+        // The open order group is still growing: its rows (the last ones read) go with it into
+        // the next batch.
+        let keep = self.open_len();
+        let carried = self.raw.split_off(self.raw.len() - keep);
         Batch {
             header: header.to_vec(),
-            raw: std::mem::take(&mut self.raw),
+            raw: std::mem::replace(&mut self.raw, carried),
             failed: std::mem::take(&mut self.failed),
             payload,
         }
