@@ -1,18 +1,19 @@
 //! `rapport import` and `rapport export`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::Datelike;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rapport_core::record::ParseOptions;
 use rapport_core::Currency;
+use rapport_core::record::ParseOptions;
 use rapport_ingest::{Delimiter, ExportFormat, Format, ImportOptions, ImportReport};
 use rapport_store::{IngestOptions, Kind, Store};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-const FIELDS_HELP: &str = "Canonical fields for --map (a column whose name equals a field maps itself):
+const FIELDS_HELP: &str =
+    "Canonical fields for --map (a column whose name equals a field maps itself):
   customers:    id name email phone country city birth_year gender signup_at company
                 (every other column becomes a typed custom attribute)
   companies:    id name industry size plan mrr
@@ -105,9 +106,14 @@ pub struct ImportArgs {
 
 pub async fn run_import(store: &dyn Store, a: ImportArgs) -> Result<()> {
     let opts = options(&a)?;
-    let size = std::fs::metadata(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?.len();
+    let size = std::fs::metadata(&a.file)
+        .with_context(|| format!("cannot read {}", a.file.display()))?
+        .len();
     let bar = ProgressBar::new(size);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg}")
+            .expect("valid template"),
+    );
     let start = Instant::now();
     let report = rapport_ingest::import(store, &a.file, &opts, |p| {
         bar.set_position(p.bytes);
@@ -124,21 +130,28 @@ fn options(a: &ImportArgs) -> Result<ImportOptions> {
     for m in &a.map {
         map.push(rapport_ingest::parse_map_arg(m).map_err(anyhow::Error::msg)?);
     }
-    let delimiter = a.delimiter.as_deref().map(Delimiter::parse).transpose().map_err(anyhow::Error::msg)?;
+    let delimiter =
+        a.delimiter.as_deref().map(Delimiter::parse).transpose().map_err(anyhow::Error::msg)?;
     if a.batch == 0 {
         bail!("--batch must be at least 1");
     }
     let mut parse = ParseOptions::new(chrono::Utc::now().year());
     parse.date_format = a.date_format.clone();
-    parse.default_currency = Currency::parse(&a.currency).map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
-    parse.default_source = rapport_core::parse_source(&a.source).map_err(|e| anyhow::anyhow!("--source: {e}"))?;
+    parse.default_currency =
+        Currency::parse(&a.currency).map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+    parse.default_source =
+        rapport_core::parse_source(&a.source).map_err(|e| anyhow::anyhow!("--source: {e}"))?;
     let ingest = IngestOptions {
         create_customers: !a.no_create_customers,
         dry_run: a.dry_run,
         default_currency: parse.default_currency.clone(),
     };
     let rejects = a.rejects.clone().unwrap_or_else(|| {
-        let name = a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+        let name = a
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "import".into());
         PathBuf::from(format!("{name}.rejects.csv"))
     });
     Ok(ImportOptions {

@@ -10,7 +10,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rapport", version, about = "Rapport: the self-hosted customer-centric product platform")]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: the self-hosted customer-centric product platform"
+)]
 struct Cli {
     /// Database: a SQLite file path (default ./rapport.db) or a postgres:// URL.
     #[arg(long, global = true, env = "RAPPORT_DB", default_value = "rapport.db")]
@@ -41,7 +45,8 @@ enum Command {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,9 +1,9 @@
 //! `rapport report ...`, `rapport check` and `rapport demo`.
 
 use crate::import::OutputFormat;
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use rapport_store::{Counts, Store};
 
 #[derive(Subcommand)]
@@ -83,7 +83,9 @@ pub struct DemoArgs {
 
 pub async fn run_demo(store: &dyn Store, a: DemoArgs) -> Result<()> {
     if store.counts().await?.customers > 0 {
-        bail!("the database already holds customers; run the demo on an empty database (e.g. --db demo.db)");
+        bail!(
+            "the database already holds customers; run the demo on an empty database (e.g. --db demo.db)"
+        );
     }
     let start = std::time::Instant::now();
     crate::demo::build(store, a.customers, a.seed).await?;

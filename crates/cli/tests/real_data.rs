@@ -23,12 +23,17 @@ fn rapport(db: &Path, args: &[&str]) -> Output {
         .current_dir(db.parent().unwrap())
         .output()
         .expect("rapport runs");
-    assert!(out.status.success(), "rapport {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rapport {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn adds_up(r: &Value) {
@@ -37,8 +42,20 @@ fn adds_up(r: &Value) {
 }
 
 const CDNOW: &[&str] = &[
-    "--delimiter", "whitespace", "--date-format", "%Y%m%d", "--map", "customer=customer_id", "--map", "placed_at=date",
-    "--map", "quantity=number_of_cds", "--map", "amount=dollar_value", "--format", "json",
+    "--delimiter",
+    "whitespace",
+    "--date-format",
+    "%Y%m%d",
+    "--map",
+    "customer=customer_id",
+    "--map",
+    "placed_at=date",
+    "--map",
+    "quantity=number_of_cds",
+    "--map",
+    "amount=dollar_value",
+    "--format",
+    "json",
 ];
 
 #[test]
@@ -59,8 +76,22 @@ fn cdnow_imports_every_line_and_reimports_unchanged() {
 }
 
 const RETAIL: &[&str] = &[
-    "--map", "order=InvoiceNo", "--map", "sku=StockCode", "--map", "quantity=Quantity", "--map", "placed_at=InvoiceDate",
-    "--map", "unit_price=UnitPrice", "--map", "customer=CustomerID", "--currency", "GBP", "--format", "json",
+    "--map",
+    "order=InvoiceNo",
+    "--map",
+    "sku=StockCode",
+    "--map",
+    "quantity=Quantity",
+    "--map",
+    "placed_at=InvoiceDate",
+    "--map",
+    "unit_price=UnitPrice",
+    "--map",
+    "customer=CustomerID",
+    "--currency",
+    "GBP",
+    "--format",
+    "json",
 ];
 
 #[test]
@@ -69,9 +100,13 @@ fn online_retail_rejects_rows_without_customer_and_reconciles() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("retail.db");
     let f = file.to_str().unwrap();
-    let r = json(&rapport(&db, &[&["import", "orders", f, "--rejects", "rej.csv"], RETAIL].concat()));
+    let r =
+        json(&rapport(&db, &[&["import", "orders", f, "--rejects", "rej.csv"], RETAIL].concat()));
     adds_up(&r);
-    assert_eq!((r["read"].as_u64(), r["rejected"].as_u64(), r["inserted"].as_u64()), (Some(541_909), Some(135_080), Some(406_829)));
+    assert_eq!(
+        (r["read"].as_u64(), r["rejected"].as_u64(), r["inserted"].as_u64()),
+        (Some(541_909), Some(135_080), Some(406_829))
+    );
     let rejects = std::fs::read_to_string(dir.path().join("rej.csv")).unwrap();
     assert_eq!(rejects.lines().count(), 135_080 + 1);
     assert!(rejects.lines().skip(1).all(|l| l.split(',').nth(1) == Some("customer")));
@@ -80,10 +115,18 @@ fn online_retail_rejects_rows_without_customer_and_reconciles() {
     assert_eq!(s["purchase_value"].as_i64(), Some(89_114_079_040));
     assert_eq!(s["purchase_value"], s["summarised_purchase_value"]);
     assert_eq!((s["return_orders"].as_i64(), s["customers"].as_i64()), (Some(3_654), Some(4_372)));
-    let again = json(&rapport(&db, &[&["import", "orders", f, "--rejects", "rej2.csv"], RETAIL].concat()));
+    let again =
+        json(&rapport(&db, &[&["import", "orders", f, "--rejects", "rej2.csv"], RETAIL].concat()));
     assert_eq!((again["inserted"].as_u64(), again["updated"].as_u64()), (Some(0), Some(0)));
 
-    let strict = json(&rapport(&db, &[&["import", "orders", f, "--no-create-customers", "--dry-run", "--rejects", "rej3.csv"], RETAIL].concat()));
+    let strict = json(&rapport(
+        &db,
+        &[
+            &["import", "orders", f, "--no-create-customers", "--dry-run", "--rejects", "rej3.csv"],
+            RETAIL,
+        ]
+        .concat(),
+    ));
     adds_up(&strict);
 }
 
@@ -93,23 +136,84 @@ fn olist_sample_imports_with_mapped_columns() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("olist.db");
     let p = |f: &str| dir_in.join(f).to_str().unwrap().to_string();
-    let c = json(&rapport(&db, &["import", "customers", &p("olist_customers_dataset.csv"), "--map", "id=customer_id", "--map", "city=customer_city", "--format", "json"]));
+    let c = json(&rapport(
+        &db,
+        &[
+            "import",
+            "customers",
+            &p("olist_customers_dataset.csv"),
+            "--map",
+            "id=customer_id",
+            "--map",
+            "city=customer_city",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!((c["read"].as_u64(), c["inserted"].as_u64()), (Some(8_135), Some(8_135)));
-    let o = json(&rapport(&db, &[
-        "import", "orders", &p("olist_orders_dataset.csv"), "--map", "order=order_id", "--map", "customer=customer_id",
-        "--map", "placed_at=order_purchase_timestamp", "--map", "status=order_status", "--currency", "BRL", "--format", "json",
-    ]));
+    let o = json(&rapport(
+        &db,
+        &[
+            "import",
+            "orders",
+            &p("olist_orders_dataset.csv"),
+            "--map",
+            "order=order_id",
+            "--map",
+            "customer=customer_id",
+            "--map",
+            "placed_at=order_purchase_timestamp",
+            "--map",
+            "status=order_status",
+            "--currency",
+            "BRL",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!((o["read"].as_u64(), o["rejected"].as_u64()), (Some(8_135), Some(0)));
-    let i = json(&rapport(&db, &[
-        "import", "orders", &p("olist_order_items_dataset.csv"), "--map", "order=order_id", "--map", "sku=product_id",
-        "--map", "unit_price=price", "--format", "json",
-    ]));
-    assert_eq!((i["read"].as_u64(), i["rejected"].as_u64(), i["inserted"].as_u64()), (Some(8_365), Some(0), Some(8_365)));
-    let r = json(&rapport(&db, &[
-        "import", "feedback", &p("olist_order_reviews_dataset.csv"), "--map", "id=review_id", "--map", "order=order_id",
-        "--map", "rating=review_score", "--map", "text=review_comment_message", "--map", "created_at=review_creation_date",
-        "--source", "review", "--format", "json",
-    ]));
+    let i = json(&rapport(
+        &db,
+        &[
+            "import",
+            "orders",
+            &p("olist_order_items_dataset.csv"),
+            "--map",
+            "order=order_id",
+            "--map",
+            "sku=product_id",
+            "--map",
+            "unit_price=price",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        (i["read"].as_u64(), i["rejected"].as_u64(), i["inserted"].as_u64()),
+        (Some(8_365), Some(0), Some(8_365))
+    );
+    let r = json(&rapport(
+        &db,
+        &[
+            "import",
+            "feedback",
+            &p("olist_order_reviews_dataset.csv"),
+            "--map",
+            "id=review_id",
+            "--map",
+            "order=order_id",
+            "--map",
+            "rating=review_score",
+            "--map",
+            "text=review_comment_message",
+            "--map",
+            "created_at=review_creation_date",
+            "--source",
+            "review",
+            "--format",
+            "json",
+        ],
+    ));
     adds_up(&r);
     assert_eq!(r["read"].as_u64(), Some(8_225));
     let s = json(&rapport(&db, &["report", "summary", "--format", "json"]));
@@ -124,7 +228,8 @@ fn sigkill_mid_import_leaves_a_consistent_database_and_a_rerun_completes_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("killed.db");
     let f = file.to_str().unwrap();
-    let args = [&["import", "orders", f, "--batch", "2000", "--rejects", "rej.csv"], RETAIL].concat();
+    let args =
+        [&["import", "orders", f, "--batch", "2000", "--rejects", "rej.csv"], RETAIL].concat();
     let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .arg("--db")
         .arg(&db)
@@ -138,12 +243,17 @@ fn sigkill_mid_import_leaves_a_consistent_database_and_a_rerun_completes_it() {
     // the end (a full import takes seconds).
     let wal = dir.path().join("killed.db-wal");
     let start = std::time::Instant::now();
-    while std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) < 2_000_000 && start.elapsed().as_secs() < 60 {
+    while std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) < 2_000_000
+        && start.elapsed().as_secs() < 60
+    {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL on Unix
     let status = child.wait().unwrap();
-    assert!(!status.success(), "the import finished before it could be killed; the test proves nothing");
+    assert!(
+        !status.success(),
+        "the import finished before it could be killed; the test proves nothing"
+    );
 
     let partial = json(&rapport(&db, &["report", "summary", "--format", "json"]));
     let committed = partial["order_lines"].as_i64().unwrap();
@@ -155,7 +265,10 @@ fn sigkill_mid_import_leaves_a_consistent_database_and_a_rerun_completes_it() {
     adds_up(&rerun);
     assert_eq!(rerun["rejected"].as_u64(), Some(135_080));
     let s = json(&rapport(&db, &["report", "summary", "--format", "json"]));
-    assert_eq!((s["order_lines"].as_i64(), s["orders"].as_i64(), s["customers"].as_i64()), (Some(406_829), Some(22_190), Some(4_372)));
+    assert_eq!(
+        (s["order_lines"].as_i64(), s["orders"].as_i64(), s["customers"].as_i64()),
+        (Some(406_829), Some(22_190), Some(4_372))
+    );
     assert_eq!(s["purchase_value"].as_i64(), Some(89_114_079_040));
     rapport(&db, &["check"]);
 }

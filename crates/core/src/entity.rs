@@ -299,7 +299,11 @@ pub fn parse_source(s: &str) -> Result<String, String> {
     let ok = !t.is_empty()
         && t.len() <= 40
         && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok { Ok(t) } else { Err(format!("'{}' is not a source name (letters, digits, _)", s.trim())) }
+    if ok {
+        Ok(t)
+    } else {
+        Err(format!("'{}' is not a source name (letters, digits, _)", s.trim()))
+    }
 }
 
 /// One consent record: consents are a log, and the latest record per purpose is in force.
@@ -316,7 +320,9 @@ pub struct Consent {
 /// Parses granted/revoked in the shapes sources use.
 pub fn parse_granted(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
-        "granted" | "grant" | "true" | "yes" | "y" | "1" | "opt_in" | "opt-in" | "given" => Ok(true),
+        "granted" | "grant" | "true" | "yes" | "y" | "1" | "opt_in" | "opt-in" | "given" => {
+            Ok(true)
+        }
         "revoked" | "revoke" | "false" | "no" | "n" | "0" | "opt_out" | "opt-out" | "withdrawn"
         | "denied" => Ok(false),
         _ => Err(format!("'{}' is not granted or revoked", s.trim())),

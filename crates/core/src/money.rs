@@ -11,7 +11,9 @@ use std::ops::{Add, AddAssign, Sub};
 pub const SCALE: i64 = 10_000;
 const DECIMALS: usize = 4;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 

@@ -7,7 +7,7 @@
 use crate::entity::*;
 use crate::error::FieldError;
 use crate::money::{Currency, Money};
-use crate::value::{parse_text, parse_timestamp, AttrValue, Attributes, ExternalId, Timestamp};
+use crate::value::{AttrValue, Attributes, ExternalId, Timestamp, parse_text, parse_timestamp};
 
 /// Access to one raw record by canonical field name.
 pub trait Fields {
@@ -45,13 +45,28 @@ impl ParseOptions {
 /// Canonical field names per kind, documented in `rapport import --help`.
 pub mod fields {
     pub const CUSTOMER: &[&str] = &[
-        "id", "name", "email", "phone", "country", "city", "birth_year", "gender", "signup_at",
+        "id",
+        "name",
+        "email",
+        "phone",
+        "country",
+        "city",
+        "birth_year",
+        "gender",
+        "signup_at",
         "company",
     ];
     pub const COMPANY: &[&str] = &["id", "name", "industry", "size", "plan", "mrr"];
     pub const PRODUCT: &[&str] = &["sku", "name", "category", "price"];
     pub const ORDER: &[&str] = &[
-        "order", "customer", "placed_at", "sku", "quantity", "unit_price", "amount", "currency",
+        "order",
+        "customer",
+        "placed_at",
+        "sku",
+        "quantity",
+        "unit_price",
+        "amount",
+        "currency",
         "status",
     ];
     pub const EVENT: &[&str] = &["id", "customer", "name", "at", "properties"];
@@ -192,7 +207,9 @@ fn parse_line(f: &dyn Fields) -> Result<Option<OrderLine>, FieldError> {
             (p, a)
         }
         (None, Some(a)) => (if quantity == 0 { a } else { a.div_round(quantity) }, a),
-        (None, None) => return Err(FieldError::new("unit_price", "unit_price or amount is required")),
+        (None, None) => {
+            return Err(FieldError::new("unit_price", "unit_price or amount is required"));
+        }
     };
     Ok(Some(OrderLine { sku, quantity, unit_price, amount }))
 }
@@ -270,8 +287,12 @@ pub struct FeedbackRow {
 
 pub fn parse_feedback(f: &dyn Fields, o: &ParseOptions) -> Result<FeedbackRow, FieldError> {
     let customer = match (f.get("customer"), f.get("order")) {
-        (Some(c), _) => CustomerRef::Id(ExternalId::parse(c).map_err(|r| FieldError::new("customer", r))?),
-        (None, Some(ord)) => CustomerRef::Order(ExternalId::parse(ord).map_err(|r| FieldError::new("order", r))?),
+        (Some(c), _) => {
+            CustomerRef::Id(ExternalId::parse(c).map_err(|r| FieldError::new("customer", r))?)
+        }
+        (None, Some(ord)) => {
+            CustomerRef::Order(ExternalId::parse(ord).map_err(|r| FieldError::new("order", r))?)
+        }
         (None, None) => return Err(FieldError::new("customer", "customer (or order) is required")),
     };
     let source = opt(f, "source", parse_source)?.unwrap_or_else(|| o.default_source.clone());
@@ -289,7 +310,13 @@ pub fn parse_feedback(f: &dyn Fields, o: &ParseOptions) -> Result<FeedbackRow, F
                 CustomerRef::Order(ord) => format!("o:{ord}"),
             };
             let r = rating.map(|r| r.to_string()).unwrap_or_default();
-            ExternalId::derived(&[&who, &source, &created_at.to_rfc3339(), &r, text_v.as_deref().unwrap_or("")])
+            ExternalId::derived(&[
+                &who,
+                &source,
+                &created_at.to_rfc3339(),
+                &r,
+                text_v.as_deref().unwrap_or(""),
+            ])
         }
     };
     Ok(FeedbackRow { id: fid, customer, source, text: text_v, rating, created_at })
@@ -345,7 +372,13 @@ mod tests {
     fn order_rows_infer_returns_and_derive_ids() {
         let o = ParseOptions::new(2026);
         let r = parse_order_row(
-            &row(&[("order", "C536379"), ("customer", "14527"), ("sku", "D"), ("quantity", "-1"), ("unit_price", "27.50")]),
+            &row(&[
+                ("order", "C536379"),
+                ("customer", "14527"),
+                ("sku", "D"),
+                ("quantity", "-1"),
+                ("unit_price", "27.50"),
+            ]),
             &o,
         )
         .unwrap();
@@ -361,13 +394,18 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let o = ParseOptions::new(2026);
-        let e = parse_order_row(&row(&[("order", "1"), ("quantity", "two"), ("unit_price", "1")]), &o)
-            .unwrap_err();
+        let e =
+            parse_order_row(&row(&[("order", "1"), ("quantity", "two"), ("unit_price", "1")]), &o)
+                .unwrap_err();
         assert_eq!(e.field, "quantity");
-        let e = parse_feedback(&row(&[("customer", "c"), ("created_at", "2024-01-01")]), &o).unwrap_err();
-        assert_eq!(e.field, "text");
-        let e = parse_feedback(&row(&[("customer", "c"), ("rating", "11"), ("created_at", "2024-01-01")]), &o)
+        let e = parse_feedback(&row(&[("customer", "c"), ("created_at", "2024-01-01")]), &o)
             .unwrap_err();
+        assert_eq!(e.field, "text");
+        let e = parse_feedback(
+            &row(&[("customer", "c"), ("rating", "11"), ("created_at", "2024-01-01")]),
+            &o,
+        )
+        .unwrap_err();
         assert_eq!(e.field, "rating");
     }
 }

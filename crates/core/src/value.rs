@@ -17,12 +17,12 @@ pub fn parse_timestamp(s: &str, format: Option<&str>) -> Result<Timestamp, Strin
         Some(f) => parse_with_format(t, f),
         None => parse_default(t),
     };
-    parsed
-        .map(|ts| truncate_to_micros(ts))
-        .ok_or_else(|| match format {
-            Some(f) => format!("'{s}' does not match the date format '{f}'"),
-            None => format!("'{s}' is not a date or time (expected e.g. 2024-03-31 or 2024-03-31T14:05:00Z)"),
-        })
+    parsed.map(truncate_to_micros).ok_or_else(|| match format {
+        Some(f) => format!("'{s}' does not match the date format '{f}'"),
+        None => format!(
+            "'{s}' is not a date or time (expected e.g. 2024-03-31 or 2024-03-31T14:05:00Z)"
+        ),
+    })
 }
 
 fn parse_with_format(t: &str, f: &str) -> Option<Timestamp> {
@@ -166,12 +166,12 @@ impl AttrValue {
             if let Ok(i) = t.parse::<i64>() {
                 return AttrValue::Int(i);
             }
-            if t.contains('.') && !t.contains(['e', 'E']) {
-                if let Ok(f) = t.parse::<f64>() {
-                    if f.is_finite() {
-                        return AttrValue::Number(f);
-                    }
-                }
+            if t.contains('.')
+                && !t.contains(['e', 'E'])
+                && let Ok(f) = t.parse::<f64>()
+                && f.is_finite()
+            {
+                return AttrValue::Number(f);
             }
         }
         AttrValue::Text(t.to_string())

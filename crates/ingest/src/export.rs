@@ -25,9 +25,18 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 /// Writes all rows of `kind`; returns how many.
-pub async fn export(store: &dyn Store, kind: Kind, format: ExportFormat, out: &mut dyn Write) -> Result<u64, IngestError> {
+pub async fn export(
+    store: &dyn Store,
+    kind: Kind,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, IngestError> {
     // Customers' custom attributes become columns, so CSV needs their names up front.
-    let extra = if kind == Kind::Customers && format == ExportFormat::Csv { attribute_names(store).await? } else { Vec::new() };
+    let extra = if kind == Kind::Customers && format == ExportFormat::Csv {
+        attribute_names(store).await?
+    } else {
+        Vec::new()
+    };
     let werr = |e: csv::Error| IngestError::Write { what: "export".into(), source: e.into() };
     let mut sink = match format {
         ExportFormat::Csv => {
@@ -99,11 +108,22 @@ fn cells(r: &Record, extra: &[String]) -> Vec<String> {
                 c.signup_at.map(time).unwrap_or_default(),
                 opt(&c.company),
             ];
-            v.extend(extra.iter().map(|k| c.attributes.get(k).map(|a| a.to_cell()).unwrap_or_default()));
+            v.extend(
+                extra.iter().map(|k| c.attributes.get(k).map(|a| a.to_cell()).unwrap_or_default()),
+            );
             v
         }
-        Record::Company(c) => vec![c.id.to_string(), opt(&c.name), opt(&c.industry), opt(&c.size), opt(&c.plan), opt(&c.mrr)],
-        Record::Product(p) => vec![p.sku.to_string(), opt(&p.name), opt(&p.category), opt(&p.price)],
+        Record::Company(c) => vec![
+            c.id.to_string(),
+            opt(&c.name),
+            opt(&c.industry),
+            opt(&c.size),
+            opt(&c.plan),
+            opt(&c.mrr),
+        ],
+        Record::Product(p) => {
+            vec![p.sku.to_string(), opt(&p.name), opt(&p.category), opt(&p.price)]
+        }
         Record::OrderRow(o) => {
             let l = o.line.as_ref();
             vec![
@@ -156,7 +176,12 @@ fn cells(r: &Record, extra: &[String]) -> Vec<String> {
 
 /// One JSON object per line with the canonical keys; empty cells are omitted, custom
 /// attributes keep their JSON types, event properties stay an object.
-fn write_json(out: &mut dyn Write, fields: &[&str], cells: &[String], r: &Record) -> Result<(), IngestError> {
+fn write_json(
+    out: &mut dyn Write,
+    fields: &[&str],
+    cells: &[String],
+    r: &Record,
+) -> Result<(), IngestError> {
     let mut obj = serde_json::Map::new();
     for (f, v) in fields.iter().zip(cells) {
         if !v.is_empty() {

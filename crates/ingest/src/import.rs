@@ -4,14 +4,14 @@
 use crate::error::IngestError;
 use crate::mapping::{ColumnRef, Mapping};
 use crate::source::{self, Delimiter, Format, RawRow, Rows};
-use rapport_core::record::{self as rec, ParseOptions};
 use rapport_core::FieldError;
+use rapport_core::record::{self as rec, ParseOptions};
 use rapport_store::{IngestOptions, Kind, OrderGroup, RowOutcome, Store};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Clone)]
@@ -242,14 +242,22 @@ impl Builder {
     }
 
     fn add_order_row(&mut self, row: rec::OrderRow) {
-        if self.open.as_ref().is_some_and(|g| g.order != row.order || g.rows.len() >= self.max_group) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|g| g.order != row.order || g.rows.len() >= self.max_group)
+        {
             self.close_group();
         }
         match &mut self.open {
             Some(g) => g.rows.push(row),
             None => {
                 let seen = self.lines_seen.get(&key(&row.order)).copied().unwrap_or(0);
-                self.open = Some(OrderGroup { order: row.order.clone(), first_line_no: seen + 1, rows: vec![row] });
+                self.open = Some(OrderGroup {
+                    order: row.order.clone(),
+                    first_line_no: seen + 1,
+                    rows: vec![row],
+                });
             }
         }
     }
@@ -266,7 +274,10 @@ impl Builder {
         let items = std::mem::take(&mut self.items);
         macro_rules! only {
             ($v:ident) => {
-                items.into_iter().filter_map(|i| if let Item::$v(x) = i { Some(x) } else { None }).collect()
+                items
+                    .into_iter()
+                    .filter_map(|i| if let Item::$v(x) = i { Some(x) } else { None })
+                    .collect()
             };
         }
         let payload = match self.kind {
@@ -307,25 +318,40 @@ impl Rejects {
         Rejects { path, writer: None }
     }
 
-    fn write(&mut self, header: &[String], raw: &RawRow, e: &FieldError) -> Result<(), IngestError> {
-        let werr = |source| IngestError::Write { what: format!("rejects file {}", self.path.display()), source };
+    fn write(
+        &mut self,
+        header: &[String],
+        raw: &RawRow,
+        e: &FieldError,
+    ) -> Result<(), IngestError> {
+        let werr = |source| IngestError::Write {
+            what: format!("rejects file {}", self.path.display()),
+            source,
+        };
         if self.writer.is_none() {
             let file = std::fs::File::create(&self.path).map_err(werr)?;
             let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
-            let cols = ["line", "field", "reason"].into_iter().map(str::to_string).chain(header.iter().cloned());
+            let cols = ["line", "field", "reason"]
+                .into_iter()
+                .map(str::to_string)
+                .chain(header.iter().cloned());
             w.write_record(cols.collect::<Vec<_>>()).map_err(|e| werr(e.into()))?;
             self.writer = Some(w);
         }
         let w = self.writer.as_mut().expect("created above");
-        let rec = [raw.line.to_string(), e.field.clone(), e.reason.clone()].into_iter().chain(raw.cells.iter().cloned());
-        w.write_record(rec.collect::<Vec<_>>()).map_err(|e| IngestError::Write { what: "rejects file".into(), source: e.into() })
+        let rec = [raw.line.to_string(), e.field.clone(), e.reason.clone()]
+            .into_iter()
+            .chain(raw.cells.iter().cloned());
+        w.write_record(rec.collect::<Vec<_>>())
+            .map_err(|e| IngestError::Write { what: "rejects file".into(), source: e.into() })
     }
 
     fn finish(self) -> Result<Option<PathBuf>, IngestError> {
         match self.writer {
             None => Ok(None),
             Some(mut w) => {
-                w.flush().map_err(|source| IngestError::Write { what: "rejects file".into(), source })?;
+                w.flush()
+                    .map_err(|source| IngestError::Write { what: "rejects file".into(), source })?;
                 Ok(Some(self.path))
             }
         }

@@ -13,7 +13,7 @@ mod mapping;
 mod source;
 
 pub use error::IngestError;
-pub use export::{export, ExportFormat};
-pub use import::{import, ImportOptions, ImportReport, Progress};
-pub use mapping::{parse_map_arg, ColumnRef};
+pub use export::{ExportFormat, export};
+pub use import::{ImportOptions, ImportReport, Progress, import};
+pub use mapping::{ColumnRef, parse_map_arg};
 pub use source::{Delimiter, Format};

@@ -12,7 +12,8 @@ pub enum ColumnRef {
 
 /// Parses one `--map field=column` argument.
 pub fn parse_map_arg(s: &str) -> Result<(String, ColumnRef), String> {
-    let (field, col) = s.split_once('=').ok_or_else(|| format!("--map '{s}' must look like field=column"))?;
+    let (field, col) =
+        s.split_once('=').ok_or_else(|| format!("--map '{s}' must look like field=column"))?;
     let col = col.trim();
     let r = match col.parse::<usize>() {
         Ok(0) => return Err(format!("--map '{s}': positions start at 1")),
@@ -38,7 +39,10 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    pub fn new(fields: &'static [&'static str], explicit: Vec<(String, ColumnRef)>) -> Result<Mapping, IngestError> {
+    pub fn new(
+        fields: &'static [&'static str],
+        explicit: Vec<(String, ColumnRef)>,
+    ) -> Result<Mapping, IngestError> {
         for (f, _) in &explicit {
             if !fields.contains(&f.as_str()) {
                 return Err(IngestError::Usage(format!(
@@ -47,7 +51,13 @@ impl Mapping {
                 )));
             }
         }
-        Ok(Mapping { fields, explicit, index: vec![None; fields.len()], extras: Vec::new(), resolved_for: usize::MAX })
+        Ok(Mapping {
+            fields,
+            explicit,
+            index: vec![None; fields.len()],
+            extras: Vec::new(),
+            resolved_for: usize::MAX,
+        })
     }
 
     /// Resolves against a header. `strict` checks that named columns exist (not for JSONL,
@@ -56,7 +66,8 @@ impl Mapping {
         if self.resolved_for == header.len() {
             return Ok(());
         }
-        let find = |name: &str| header.iter().position(|h| h == name || normalise(h) == normalise(name));
+        let find =
+            |name: &str| header.iter().position(|h| h == name || normalise(h) == normalise(name));
         let mut used = vec![false; header.len()];
         for (i, field) in self.fields.iter().enumerate() {
             let explicit = self.explicit.iter().find(|(f, _)| f == field).map(|(_, c)| c);
@@ -68,7 +79,7 @@ impl Mapping {
                         return Err(IngestError::Usage(format!(
                             "--map {field}={n}: no column '{n}' in the header (columns: {})",
                             header.join(", ")
-                        )))
+                        )));
                     }
                     None => None,
                 },
@@ -78,7 +89,12 @@ impl Mapping {
                 used[c] = true;
             }
         }
-        self.extras = header.iter().enumerate().filter(|(i, _)| !used[*i]).map(|(i, h)| (h.clone(), i)).collect();
+        self.extras = header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !used[*i])
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
         self.resolved_for = header.len();
         Ok(())
     }
@@ -87,7 +103,9 @@ impl Mapping {
     fn explicitly_used(&self, header: &[String], c: usize) -> bool {
         self.explicit.iter().any(|(_, r)| match r {
             ColumnRef::Position(p) => p - 1 == c,
-            ColumnRef::Name(n) => header.get(c).is_some_and(|h| h == n || normalise(h) == normalise(n)),
+            ColumnRef::Name(n) => {
+                header.get(c).is_some_and(|h| h == n || normalise(h) == normalise(n))
+            }
         })
     }
 
@@ -131,10 +149,8 @@ mod tests {
 
     #[test]
     fn explicit_names_positions_and_automatic_names() {
-        let map = vec![
-            parse_map_arg("order=InvoiceNo").unwrap(),
-            parse_map_arg("customer=7").unwrap(),
-        ];
+        let map =
+            vec![parse_map_arg("order=InvoiceNo").unwrap(), parse_map_arg("customer=7").unwrap()];
         let mut m = Mapping::new(ORDER, map).unwrap();
         let h = header(&["InvoiceNo", "sku", "x", "quantity", "d", "unit_price", "CustomerID"]);
         m.resolve(&h, true).unwrap();

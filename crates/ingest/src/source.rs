@@ -5,8 +5,8 @@ use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -57,10 +57,14 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Opens a file (gzip detected by its magic bytes) as a buffered byte stream.
-pub fn open(path: &Path, bytes_read: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>, IngestError> {
+pub fn open(
+    path: &Path,
+    bytes_read: Arc<AtomicU64>,
+) -> Result<Box<dyn BufRead + Send>, IngestError> {
     let err = |source| IngestError::Open { path: path.display().to_string(), source };
     let file = File::open(path).map_err(err)?;
-    let mut buffered = BufReader::with_capacity(1 << 16, Counting { inner: file, count: bytes_read });
+    let mut buffered =
+        BufReader::with_capacity(1 << 16, Counting { inner: file, count: bytes_read });
     let gz = buffered.fill_buf().map_err(err)?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
         Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(buffered)))
@@ -100,9 +104,15 @@ pub fn rows(
     has_header: bool,
 ) -> Result<Box<dyn Rows>, IngestError> {
     match (format, delimiter) {
-        (Format::Jsonl, _) => Ok(Box::new(JsonlRows { input, line: 0, columns: Vec::new(), buf: String::new() })),
-        (Format::Delimited, Delimiter::Whitespace) => WhitespaceRows::new(input, has_header).map(|r| Box::new(r) as _),
-        (Format::Delimited, Delimiter::Byte(b)) => CsvRows::new(input, b, has_header).map(|r| Box::new(r) as _),
+        (Format::Jsonl, _) => {
+            Ok(Box::new(JsonlRows { input, line: 0, columns: Vec::new(), buf: String::new() }))
+        }
+        (Format::Delimited, Delimiter::Whitespace) => {
+            WhitespaceRows::new(input, has_header).map(|r| Box::new(r) as _)
+        }
+        (Format::Delimited, Delimiter::Byte(b)) => {
+            CsvRows::new(input, b, has_header).map(|r| Box::new(r) as _)
+        }
     }
 }
 
@@ -113,7 +123,11 @@ struct CsvRows {
 }
 
 impl CsvRows {
-    fn new(input: Box<dyn BufRead + Send>, delim: u8, has_header: bool) -> Result<CsvRows, IngestError> {
+    fn new(
+        input: Box<dyn BufRead + Send>,
+        delim: u8,
+        has_header: bool,
+    ) -> Result<CsvRows, IngestError> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delim)
             .has_headers(has_header)
@@ -162,7 +176,10 @@ struct WhitespaceRows {
 }
 
 impl WhitespaceRows {
-    fn new(mut input: Box<dyn BufRead + Send>, has_header: bool) -> Result<WhitespaceRows, IngestError> {
+    fn new(
+        mut input: Box<dyn BufRead + Send>,
+        has_header: bool,
+    ) -> Result<WhitespaceRows, IngestError> {
         let mut buf = String::new();
         let mut line = 0;
         let mut header = Vec::new();
@@ -226,8 +243,8 @@ impl Rows for JsonlRows {
 
 impl JsonlRows {
     fn parse_object(&mut self) -> Result<RawRow, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(&self.buf).map_err(|e| format!("the line is not valid JSON: {e}"))?;
+        let value: serde_json::Value = serde_json::from_str(&self.buf)
+            .map_err(|e| format!("the line is not valid JSON: {e}"))?;
         let serde_json::Value::Object(obj) = value else {
             return Err("the line is not a JSON object".into());
         };

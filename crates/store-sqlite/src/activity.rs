@@ -3,7 +3,7 @@
 
 use crate::db_err;
 use crate::resolve::Resolver;
-use crate::summary::{bump, recount, Stream, EVENTS, FEEDBACK, INTERACTIONS};
+use crate::summary::{EVENTS, FEEDBACK, INTERACTIONS, Stream, bump, recount};
 use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::value::to_micros;
 use rapport_core::*;
@@ -29,12 +29,29 @@ struct Item {
     values: Vec<Value>,
 }
 
-fn upsert(tx: &Transaction<'_>, spec: &Spec, items: Vec<Item>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
-    let all_cols = std::iter::once("customer_id").chain(spec.cols.iter().copied()).collect::<Vec<_>>();
-    let select = format!("SELECT id, {} FROM {} WHERE external_id = ?1", all_cols.join(", "), spec.table);
-    let placeholders = (2..=all_cols.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    let insert = format!("INSERT INTO {} (external_id, {}) VALUES (?1, {placeholders})", spec.table, all_cols.join(", "));
-    let sets = all_cols.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect::<Vec<_>>().join(", ");
+fn upsert(
+    tx: &Transaction<'_>,
+    spec: &Spec,
+    items: Vec<Item>,
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
+    let all_cols =
+        std::iter::once("customer_id").chain(spec.cols.iter().copied()).collect::<Vec<_>>();
+    let select =
+        format!("SELECT id, {} FROM {} WHERE external_id = ?1", all_cols.join(", "), spec.table);
+    let placeholders =
+        (2..=all_cols.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let insert = format!(
+        "INSERT INTO {} (external_id, {}) VALUES (?1, {placeholders})",
+        spec.table,
+        all_cols.join(", ")
+    );
+    let sets = all_cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
     let update = format!("UPDATE {} SET {sets} WHERE id = ?1", spec.table);
 
     let mut res = Resolver::default();
@@ -57,7 +74,9 @@ fn upsert(tx: &Transaction<'_>, spec: &Spec, items: Vec<Item>, o: &IngestOptions
             .map_err(db_err)?
             .query_row([item.id.as_str()], |r| {
                 let id: i64 = r.get(0)?;
-                let vals = (1..=all_cols.len()).map(|i| r.get::<_, Value>(i)).collect::<Result<Vec<_>, _>>()?;
+                let vals = (1..=all_cols.len())
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok((id, vals))
             })
             .optional()
@@ -69,7 +88,10 @@ fn upsert(tx: &Transaction<'_>, spec: &Spec, items: Vec<Item>, o: &IngestOptions
         out.push(match old {
             None => {
                 let p = std::iter::once(Value::Text(item.id.to_string())).chain(new);
-                tx.prepare_cached(&insert).map_err(db_err)?.execute(rusqlite::params_from_iter(p)).map_err(db_err)?;
+                tx.prepare_cached(&insert)
+                    .map_err(db_err)?
+                    .execute(rusqlite::params_from_iter(p))
+                    .map_err(db_err)?;
                 let b = bumps.entry(customer_id).or_insert((0, time));
                 *b = (b.0 + 1, b.1.max(time));
                 RowOutcome::Inserted
@@ -77,7 +99,10 @@ fn upsert(tx: &Transaction<'_>, spec: &Spec, items: Vec<Item>, o: &IngestOptions
             Some((_, old_vals)) if old_vals == new => RowOutcome::Unchanged,
             Some((row_id, old_vals)) => {
                 let p = std::iter::once(Value::Integer(row_id)).chain(new);
-                tx.prepare_cached(&update).map_err(db_err)?.execute(rusqlite::params_from_iter(p)).map_err(db_err)?;
+                tx.prepare_cached(&update)
+                    .map_err(db_err)?
+                    .execute(rusqlite::params_from_iter(p))
+                    .map_err(db_err)?;
                 if let Value::Integer(old_customer) = old_vals[0] {
                     recounts.insert(old_customer);
                 }
@@ -106,7 +131,10 @@ fn resolve(
 ) -> StoreResult<Result<i64, FieldError>> {
     match who {
         CustomerRef::Id(c) => Ok(res.customer(tx, c, o.create_customers)?.ok_or_else(|| {
-            FieldError::new("customer", format!("customer '{c}' is not known (customer creation is off)"))
+            FieldError::new(
+                "customer",
+                format!("customer '{c}' is not known (customer creation is off)"),
+            )
         })),
         CustomerRef::Order(ord) => {
             let found: Option<i64> = tx
@@ -128,8 +156,17 @@ fn opt_text(s: Option<&str>) -> Value {
     s.map_or(Value::Null, text)
 }
 
-pub(crate) fn events(tx: &Transaction<'_>, rows: &[Event], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
-    let spec = Spec { table: "events", cols: &["name", "at", "properties"], time_col: 1, stream: Some(EVENTS) };
+pub(crate) fn events(
+    tx: &Transaction<'_>,
+    rows: &[Event],
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
+    let spec = Spec {
+        table: "events",
+        cols: &["name", "at", "properties"],
+        time_col: 1,
+        stream: Some(EVENTS),
+    };
     let items = rows
         .iter()
         .map(|e| {
@@ -144,7 +181,11 @@ pub(crate) fn events(tx: &Transaction<'_>, rows: &[Event], o: &IngestOptions) ->
     upsert(tx, &spec, items, o)
 }
 
-pub(crate) fn interactions(tx: &Transaction<'_>, rows: &[Interaction], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn interactions(
+    tx: &Transaction<'_>,
+    rows: &[Interaction],
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
     let spec = Spec {
         table: "interactions",
         cols: &["at", "channel", "direction", "subject", "body"],
@@ -168,7 +209,11 @@ pub(crate) fn interactions(tx: &Transaction<'_>, rows: &[Interaction], o: &Inges
     upsert(tx, &spec, items, o)
 }
 
-pub(crate) fn feedback(tx: &Transaction<'_>, rows: &[FeedbackRow], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn feedback(
+    tx: &Transaction<'_>,
+    rows: &[FeedbackRow],
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
     let spec = Spec {
         table: "feedback",
         cols: &["created_at", "source", "text", "rating"],
@@ -191,8 +236,17 @@ pub(crate) fn feedback(tx: &Transaction<'_>, rows: &[FeedbackRow], o: &IngestOpt
     upsert(tx, &spec, items, o)
 }
 
-pub(crate) fn consents(tx: &Transaction<'_>, rows: &[Consent], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
-    let spec = Spec { table: "consents", cols: &["at", "purpose", "granted", "source"], time_col: 0, stream: None };
+pub(crate) fn consents(
+    tx: &Transaction<'_>,
+    rows: &[Consent],
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
+    let spec = Spec {
+        table: "consents",
+        cols: &["at", "purpose", "granted", "source"],
+        time_col: 0,
+        stream: None,
+    };
     let items = rows
         .iter()
         .map(|c| Item {

@@ -6,7 +6,7 @@ use crate::resolve::{company, insert_customer};
 use rapport_core::value::{from_micros, to_micros};
 use rapport_core::*;
 use rapport_store::{RowOutcome, StoreError, StoreResult};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 pub(crate) const CUSTOMER_SELECT: &str = "SELECT c.id, c.external_id, c.name, c.email, c.phone,
     c.country, c.city, c.birth_year, c.gender, c.signup_at, co.external_id, c.attributes
@@ -28,8 +28,16 @@ pub(crate) fn customer_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Customer)
         Customer {
             id: ext(r.get(1)?)?,
             name: r.get(2)?,
-            email: r.get::<_, Option<String>>(3)?.map(|s| Email::parse(&s)).transpose().map_err(invalid)?,
-            phone: r.get::<_, Option<String>>(4)?.map(|s| Phone::parse(&s)).transpose().map_err(invalid)?,
+            email: r
+                .get::<_, Option<String>>(3)?
+                .map(|s| Email::parse(&s))
+                .transpose()
+                .map_err(invalid)?,
+            phone: r
+                .get::<_, Option<String>>(4)?
+                .map(|s| Phone::parse(&s))
+                .transpose()
+                .map_err(invalid)?,
             country: r.get(5)?,
             city: r.get(6)?,
             birth_year: r.get(7)?,
@@ -76,7 +84,10 @@ fn write_customer(tx: &Transaction<'_>, id: i64, c: &Customer) -> StoreResult<()
     Ok(())
 }
 
-pub(crate) fn upsert_customers(tx: &Transaction<'_>, rows: &[Customer]) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn upsert_customers(
+    tx: &Transaction<'_>,
+    rows: &[Customer],
+) -> StoreResult<Vec<RowOutcome>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(match load_customer(tx, &row.id)? {
@@ -116,17 +127,22 @@ pub(crate) fn company_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Company)> 
     ))
 }
 
-pub(crate) fn upsert_companies(tx: &Transaction<'_>, rows: &[Company]) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn upsert_companies(
+    tx: &Transaction<'_>,
+    rows: &[Company],
+) -> StoreResult<Vec<RowOutcome>> {
     let mut out = Vec::with_capacity(rows.len());
     let sql = format!("{COMPANY_SELECT} WHERE external_id = ?1");
     for row in rows {
-        let old = tx.prepare_cached(&sql).map_err(db_err)?.query_row([row.id.as_str()], company_from_row);
+        let old =
+            tx.prepare_cached(&sql).map_err(db_err)?.query_row([row.id.as_str()], company_from_row);
         let old = old.optional().map_err(db_err)?;
         let (id, merged, outcome) = match old {
             None => (company(tx, &row.id)?, row.clone(), RowOutcome::Inserted),
             Some((id, old)) => {
                 let merged = old.merged_with(row);
-                let outcome = if merged == old { RowOutcome::Unchanged } else { RowOutcome::Updated };
+                let outcome =
+                    if merged == old { RowOutcome::Unchanged } else { RowOutcome::Updated };
                 (id, merged, outcome)
             }
         };
@@ -155,17 +171,30 @@ pub(crate) fn product_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Product)> 
     ))
 }
 
-pub(crate) fn upsert_products(tx: &Transaction<'_>, rows: &[Product]) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn upsert_products(
+    tx: &Transaction<'_>,
+    rows: &[Product],
+) -> StoreResult<Vec<RowOutcome>> {
     let mut out = Vec::with_capacity(rows.len());
     let sql = format!("{PRODUCT_SELECT} WHERE sku = ?1");
     for row in rows {
-        let old = tx.prepare_cached(&sql).map_err(db_err)?.query_row([row.sku.as_str()], product_from_row);
+        let old = tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .query_row([row.sku.as_str()], product_from_row);
         let outcome = match old.optional().map_err(db_err)? {
             None => {
-                tx.prepare_cached("INSERT INTO products (sku, name, category, price_e4) VALUES (?1, ?2, ?3, ?4)")
-                    .map_err(db_err)?
-                    .execute(params![row.sku.as_str(), row.name, row.category, row.price.map(Money::e4)])
-                    .map_err(db_err)?;
+                tx.prepare_cached(
+                    "INSERT INTO products (sku, name, category, price_e4) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?
+                .execute(params![
+                    row.sku.as_str(),
+                    row.name,
+                    row.category,
+                    row.price.map(Money::e4)
+                ])
+                .map_err(db_err)?;
                 RowOutcome::Inserted
             }
             Some((id, old)) => {
@@ -173,10 +202,12 @@ pub(crate) fn upsert_products(tx: &Transaction<'_>, rows: &[Product]) -> StoreRe
                 if merged == old {
                     RowOutcome::Unchanged
                 } else {
-                    tx.prepare_cached("UPDATE products SET name = ?2, category = ?3, price_e4 = ?4 WHERE id = ?1")
-                        .map_err(db_err)?
-                        .execute(params![id, merged.name, merged.category, merged.price.map(Money::e4)])
-                        .map_err(db_err)?;
+                    tx.prepare_cached(
+                        "UPDATE products SET name = ?2, category = ?3, price_e4 = ?4 WHERE id = ?1",
+                    )
+                    .map_err(db_err)?
+                    .execute(params![id, merged.name, merged.category, merged.price.map(Money::e4)])
+                    .map_err(db_err)?;
                     RowOutcome::Updated
                 }
             }

@@ -13,7 +13,9 @@ mod summary;
 
 use async_trait::async_trait;
 use rapport_core::record::FeedbackRow;
-use rapport_core::{Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product};
+use rapport_core::{
+    Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product,
+};
 use rapport_store::{
     Counts, IngestOptions, Kind, OrderGroup, Page, Record, RowOutcome, Store, StoreError,
     StoreResult, SummaryMismatch,
@@ -22,7 +24,8 @@ use rusqlite::{Connection, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -123,45 +126,77 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn upsert_customers(&self, rows: Vec<Customer>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn upsert_customers(
+        &self,
+        rows: Vec<Customer>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         self.write(o.dry_run, move |tx| customers::upsert_customers(tx, &rows)).await
     }
 
-    async fn upsert_companies(&self, rows: Vec<Company>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn upsert_companies(
+        &self,
+        rows: Vec<Company>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         self.write(o.dry_run, move |tx| customers::upsert_companies(tx, &rows)).await
     }
 
-    async fn upsert_products(&self, rows: Vec<Product>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn upsert_products(
+        &self,
+        rows: Vec<Product>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         self.write(o.dry_run, move |tx| customers::upsert_products(tx, &rows)).await
     }
 
-    async fn ingest_orders(&self, groups: Vec<OrderGroup>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn ingest_orders(
+        &self,
+        groups: Vec<OrderGroup>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         let o = o.clone();
         self.write(o.dry_run, move |tx| orders::ingest(tx, &groups, &o)).await
     }
 
-    async fn ingest_events(&self, rows: Vec<Event>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn ingest_events(
+        &self,
+        rows: Vec<Event>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         let o = o.clone();
         self.write(o.dry_run, move |tx| activity::events(tx, &rows, &o)).await
     }
 
-    async fn ingest_interactions(&self, rows: Vec<Interaction>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn ingest_interactions(
+        &self,
+        rows: Vec<Interaction>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         let o = o.clone();
         self.write(o.dry_run, move |tx| activity::interactions(tx, &rows, &o)).await
     }
 
-    async fn ingest_feedback(&self, rows: Vec<FeedbackRow>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn ingest_feedback(
+        &self,
+        rows: Vec<FeedbackRow>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         let o = o.clone();
         self.write(o.dry_run, move |tx| activity::feedback(tx, &rows, &o)).await
     }
 
-    async fn ingest_consents(&self, rows: Vec<Consent>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+    async fn ingest_consents(
+        &self,
+        rows: Vec<Consent>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
         let o = o.clone();
         self.write(o.dry_run, move |tx| activity::consents(tx, &rows, &o)).await
     }
 
     async fn counts(&self) -> StoreResult<Counts> {
-        self.run(|c| read::counts(c)).await
+        self.run(read::counts).await
     }
 
     async fn customer_summary(&self, customer: &ExternalId) -> StoreResult<CustomerSummary> {
@@ -169,16 +204,24 @@ impl Store for SqliteStore {
         self.run(move |c| read::customer_summary(c, &customer)).await
     }
 
-    async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+    async fn summaries(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
         self.run(move |c| read::summaries(c, after, limit)).await
     }
 
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>> {
-        self.run(|c| summary::verify(c)).await
+        self.run(summary::verify).await
     }
 
-    async fn export(&self, kind: Kind, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>> {
+    async fn export(
+        &self,
+        kind: Kind,
+        after: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Page<Record>> {
         self.run(move |c| read::export(c, kind, after, limit)).await
     }
 }
-

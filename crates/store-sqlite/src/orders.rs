@@ -8,7 +8,7 @@ use rapport_core::record::OrderRow;
 use rapport_core::value::{day_of, to_micros};
 use rapport_core::{FieldError, Money, OrderLine, OrderStatus, Timestamp};
 use rapport_store::{IngestOptions, OrderGroup, RowOutcome, StoreResult};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::BTreeSet;
 
 /// An order header as stored.
@@ -20,7 +20,11 @@ struct Head {
     status: OrderStatus,
 }
 
-pub(crate) fn ingest(tx: &Transaction<'_>, groups: &[OrderGroup], o: &IngestOptions) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn ingest(
+    tx: &Transaction<'_>,
+    groups: &[OrderGroup],
+    o: &IngestOptions,
+) -> StoreResult<Vec<RowOutcome>> {
     let mut res = Resolver::default();
     let mut touched = BTreeSet::new();
     let mut out = Vec::with_capacity(groups.iter().map(|g| g.rows.len()).sum());
@@ -33,7 +37,12 @@ pub(crate) fn ingest(tx: &Transaction<'_>, groups: &[OrderGroup], o: &IngestOpti
     Ok(out)
 }
 
-fn reject_all(out: &mut Vec<RowOutcome>, g: &OrderGroup, field: &str, reason: String) -> StoreResult<()> {
+fn reject_all(
+    out: &mut Vec<RowOutcome>,
+    g: &OrderGroup,
+    field: &str,
+    reason: String,
+) -> StoreResult<()> {
     let e = FieldError::new(field, reason);
     out.extend(g.rows.iter().map(|_| RowOutcome::Rejected(e.clone())));
     Ok(())
@@ -83,15 +92,19 @@ fn ingest_group(
             let new = Head {
                 customer_id: customer_id.unwrap_or(old.customer_id),
                 placed_at: placed_at.map(to_micros).unwrap_or(old.placed_at),
-                currency: g.rows.iter().find_map(|r| r.currency.as_ref()).map_or(old.currency.clone(), |c| c.to_string()),
+                currency: g
+                    .rows
+                    .iter()
+                    .find_map(|r| r.currency.as_ref())
+                    .map_or(old.currency.clone(), |c| c.to_string()),
                 status: g.rows.iter().find_map(OrderRow::effective_status).unwrap_or(old.status),
             };
             let start = out.len();
             let lines_changed = upsert_lines(tx, order_id, g, out)?;
-            if new != old {
-                if let Some(first) = out.get_mut(start).filter(|x| **x == RowOutcome::Unchanged) {
-                    *first = RowOutcome::Updated;
-                }
+            if new != old
+                && let Some(first) = out.get_mut(start).filter(|x| **x == RowOutcome::Unchanged)
+            {
+                *first = RowOutcome::Updated;
             }
             if new != old || lines_changed {
                 update_order(tx, order_id, &new)?;
@@ -119,22 +132,24 @@ fn upsert_lines_and_total(
 }
 
 fn load_head(tx: &Transaction<'_>, g: &OrderGroup) -> StoreResult<Option<(i64, Head)>> {
-    tx.prepare_cached("SELECT id, customer_id, placed_at, currency, status FROM orders WHERE external_id = ?1")
-        .map_err(db_err)?
-        .query_row([g.order.as_str()], |r| {
-            let status: String = r.get(4)?;
-            Ok((
-                r.get(0)?,
-                Head {
-                    customer_id: r.get(1)?,
-                    placed_at: r.get(2)?,
-                    currency: r.get(3)?,
-                    status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Purchase),
-                },
-            ))
-        })
-        .optional()
-        .map_err(db_err)
+    tx.prepare_cached(
+        "SELECT id, customer_id, placed_at, currency, status FROM orders WHERE external_id = ?1",
+    )
+    .map_err(db_err)?
+    .query_row([g.order.as_str()], |r| {
+        let status: String = r.get(4)?;
+        Ok((
+            r.get(0)?,
+            Head {
+                customer_id: r.get(1)?,
+                placed_at: r.get(2)?,
+                currency: r.get(3)?,
+                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Purchase),
+            },
+        ))
+    })
+    .optional()
+    .map_err(db_err)
 }
 
 fn insert_order(
@@ -145,7 +160,8 @@ fn insert_order(
     placed_at: Timestamp,
 ) -> StoreResult<()> {
     let currency = g.rows.iter().find_map(|r| r.currency.as_ref()).unwrap_or(&o.default_currency);
-    let status = g.rows.iter().find_map(OrderRow::effective_status).unwrap_or(OrderStatus::Purchase);
+    let status =
+        g.rows.iter().find_map(OrderRow::effective_status).unwrap_or(OrderStatus::Purchase);
     let total: Money = g.rows.iter().filter_map(|r| r.line.as_ref()).map(|l| l.amount).sum();
     tx.prepare_cached(
         "INSERT INTO orders (external_id, customer_id, placed_at, day, currency, status, total_e4)
@@ -182,7 +198,12 @@ fn line_params(order_id: i64, n: i64, l: &OrderLine) -> (i64, i64, Option<&str>,
 
 /// Upserts the group's lines onto an existing order; pushes one outcome per row. Returns
 /// whether any line changed.
-fn upsert_lines(tx: &Transaction<'_>, order_id: i64, g: &OrderGroup, out: &mut Vec<RowOutcome>) -> StoreResult<bool> {
+fn upsert_lines(
+    tx: &Transaction<'_>,
+    order_id: i64,
+    g: &OrderGroup,
+    out: &mut Vec<RowOutcome>,
+) -> StoreResult<bool> {
     let mut select = tx
         .prepare_cached("SELECT sku, quantity, unit_price_e4, amount_e4 FROM order_lines WHERE order_id = ?1 AND line_no = ?2")
         .map_err(db_err)?;
@@ -209,7 +230,9 @@ fn upsert_lines(tx: &Transaction<'_>, order_id: i64, g: &OrderGroup, out: &mut V
                 .map_err(db_err)?;
                 RowOutcome::Inserted
             }
-            Some(o) if (o.0.as_deref(), o.1, o.2, o.3) == (p.2, p.3, p.4, p.5) => RowOutcome::Unchanged,
+            Some(o) if (o.0.as_deref(), o.1, o.2, o.3) == (p.2, p.3, p.4, p.5) => {
+                RowOutcome::Unchanged
+            }
             Some(_) => {
                 tx.prepare_cached(
                     "UPDATE order_lines SET sku = ?3, quantity = ?4, unit_price_e4 = ?5, amount_e4 = ?6
@@ -236,7 +259,14 @@ fn update_order(tx: &Transaction<'_>, order_id: i64, h: &Head) -> StoreResult<()
          WHERE id = ?1",
     )
     .map_err(db_err)?
-    .execute(params![order_id, h.customer_id, h.placed_at, day_of(placed), h.currency, h.status.as_str()])
+    .execute(params![
+        order_id,
+        h.customer_id,
+        h.placed_at,
+        day_of(placed),
+        h.currency,
+        h.status.as_str()
+    ])
     .map_err(db_err)?;
     Ok(())
 }

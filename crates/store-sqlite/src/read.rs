@@ -1,8 +1,11 @@
 //! Reads: counts, summaries, and keyset-paginated export of every kind.
 
-use crate::customers::{company_from_row, customer_from_row, product_from_row, COMPANY_SELECT, CUSTOMER_SELECT, PRODUCT_SELECT};
+use crate::customers::{
+    COMPANY_SELECT, CUSTOMER_SELECT, PRODUCT_SELECT, company_from_row, customer_from_row,
+    product_from_row,
+};
 use crate::db_err;
-use crate::summary::{from_row, COLUMNS};
+use crate::summary::{COLUMNS, from_row};
 use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
@@ -44,7 +47,10 @@ pub(crate) fn counts(c: &mut Connection) -> StoreResult<Counts> {
     .map_err(db_err)
 }
 
-pub(crate) fn customer_summary(c: &mut Connection, customer: &ExternalId) -> StoreResult<CustomerSummary> {
+pub(crate) fn customer_summary(
+    c: &mut Connection,
+    customer: &ExternalId,
+) -> StoreResult<CustomerSummary> {
     let sql = format!(
         "SELECT {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id WHERE c.external_id = ?1"
     );
@@ -54,7 +60,11 @@ pub(crate) fn customer_summary(c: &mut Connection, customer: &ExternalId) -> Sto
         .ok_or_else(|| StoreError::NotFound(format!("customer '{customer}'")))
 }
 
-pub(crate) fn summaries(c: &mut Connection, after: Option<i64>, limit: usize) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+pub(crate) fn summaries(
+    c: &mut Connection,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
     let sql = format!(
         "SELECT c.id, c.external_id, {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
           WHERE c.id > ?1 ORDER BY c.id LIMIT ?2"
@@ -94,85 +104,117 @@ fn page<T>(
     Ok(Page { items, next })
 }
 
-pub(crate) fn export(c: &mut Connection, kind: Kind, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>> {
+pub(crate) fn export(
+    c: &mut Connection,
+    kind: Kind,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<Record>> {
     let keyset = "WHERE x.id > ?1 ORDER BY x.id LIMIT ?2";
     match kind {
         Kind::Customers => {
             let sql = format!("{CUSTOMER_SELECT} WHERE c.id > ?1 ORDER BY c.id LIMIT ?2");
-            page(c, &sql, after, limit, |r| customer_from_row(r).map(|(k, v)| (k, Record::Customer(v))))
+            page(c, &sql, after, limit, |r| {
+                customer_from_row(r).map(|(k, v)| (k, Record::Customer(v)))
+            })
         }
         Kind::Companies => {
             let sql = format!("{} x {keyset}", COMPANY_SELECT);
-            page(c, &sql, after, limit, |r| company_from_row(r).map(|(k, v)| (k, Record::Company(v))))
+            page(c, &sql, after, limit, |r| {
+                company_from_row(r).map(|(k, v)| (k, Record::Company(v)))
+            })
         }
         Kind::Products => {
             let sql = format!("{} x {keyset}", PRODUCT_SELECT);
-            page(c, &sql, after, limit, |r| product_from_row(r).map(|(k, v)| (k, Record::Product(v))))
+            page(c, &sql, after, limit, |r| {
+                product_from_row(r).map(|(k, v)| (k, Record::Product(v)))
+            })
         }
         Kind::Orders => export_orders(c, after, limit),
         Kind::Events => page(
             c,
-            &format!("SELECT x.id, x.external_id, c.external_id, x.name, x.at, x.properties FROM events x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            &format!(
+                "SELECT x.id, x.external_id, c.external_id, x.name, x.at, x.properties FROM events x JOIN customers c ON c.id = x.customer_id {keyset}"
+            ),
             after,
             limit,
             |r| {
                 let props: String = r.get(5)?;
-                Ok((r.get(0)?, Record::Event(Event {
-                    id: ext(r, 1)?,
-                    customer: ext(r, 2)?,
-                    name: r.get(3)?,
-                    at: from_micros(r.get(4)?),
-                    properties: serde_json::from_str(&props).map_err(|e| conv(e.to_string()))?,
-                })))
+                Ok((
+                    r.get(0)?,
+                    Record::Event(Event {
+                        id: ext(r, 1)?,
+                        customer: ext(r, 2)?,
+                        name: r.get(3)?,
+                        at: from_micros(r.get(4)?),
+                        properties: serde_json::from_str(&props)
+                            .map_err(|e| conv(e.to_string()))?,
+                    }),
+                ))
             },
         ),
         Kind::Interactions => page(
             c,
-            &format!("SELECT x.id, x.external_id, c.external_id, x.channel, x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            &format!(
+                "SELECT x.id, x.external_id, c.external_id, x.channel, x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id {keyset}"
+            ),
             after,
             limit,
             |r| {
-                Ok((r.get(0)?, Record::Interaction(Interaction {
-                    id: ext(r, 1)?,
-                    customer: ext(r, 2)?,
-                    channel: Channel::parse(&r.get::<_, String>(3)?).map_err(conv)?,
-                    direction: Direction::parse(&r.get::<_, String>(4)?).map_err(conv)?,
-                    subject: r.get(5)?,
-                    body: r.get(6)?,
-                    at: from_micros(r.get(7)?),
-                })))
+                Ok((
+                    r.get(0)?,
+                    Record::Interaction(Interaction {
+                        id: ext(r, 1)?,
+                        customer: ext(r, 2)?,
+                        channel: Channel::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+                        direction: Direction::parse(&r.get::<_, String>(4)?).map_err(conv)?,
+                        subject: r.get(5)?,
+                        body: r.get(6)?,
+                        at: from_micros(r.get(7)?),
+                    }),
+                ))
             },
         ),
         Kind::Feedback => page(
             c,
-            &format!("SELECT x.id, x.external_id, c.external_id, x.source, x.text, x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            &format!(
+                "SELECT x.id, x.external_id, c.external_id, x.source, x.text, x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id {keyset}"
+            ),
             after,
             limit,
             |r| {
-                Ok((r.get(0)?, Record::Feedback(Feedback {
-                    id: ext(r, 1)?,
-                    customer: ext(r, 2)?,
-                    source: r.get(3)?,
-                    text: r.get(4)?,
-                    rating: r.get(5)?,
-                    created_at: from_micros(r.get(6)?),
-                })))
+                Ok((
+                    r.get(0)?,
+                    Record::Feedback(Feedback {
+                        id: ext(r, 1)?,
+                        customer: ext(r, 2)?,
+                        source: r.get(3)?,
+                        text: r.get(4)?,
+                        rating: r.get(5)?,
+                        created_at: from_micros(r.get(6)?),
+                    }),
+                ))
             },
         ),
         Kind::Consents => page(
             c,
-            &format!("SELECT x.id, x.external_id, c.external_id, x.purpose, x.granted, x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id {keyset}"),
+            &format!(
+                "SELECT x.id, x.external_id, c.external_id, x.purpose, x.granted, x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id {keyset}"
+            ),
             after,
             limit,
             |r| {
-                Ok((r.get(0)?, Record::Consent(Consent {
-                    id: ext(r, 1)?,
-                    customer: ext(r, 2)?,
-                    purpose: Purpose::parse(&r.get::<_, String>(3)?).map_err(conv)?,
-                    granted: r.get(4)?,
-                    source: r.get(5)?,
-                    at: from_micros(r.get(6)?),
-                })))
+                Ok((
+                    r.get(0)?,
+                    Record::Consent(Consent {
+                        id: ext(r, 1)?,
+                        customer: ext(r, 2)?,
+                        purpose: Purpose::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+                        granted: r.get(4)?,
+                        source: r.get(5)?,
+                        at: from_micros(r.get(6)?),
+                    }),
+                ))
             },
         ),
     }
@@ -180,7 +222,11 @@ pub(crate) fn export(c: &mut Connection, kind: Kind, after: Option<i64>, limit: 
 
 /// Orders export one row per line with the header repeated (one header-only row for an order
 /// without lines). The page cursor is the order id, so a page never splits an order.
-fn export_orders(c: &mut Connection, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>> {
+fn export_orders(
+    c: &mut Connection,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<Record>> {
     let heads = page(
         c,
         "SELECT x.id, x.external_id, c.external_id, x.placed_at, x.currency, x.status
@@ -207,7 +253,10 @@ fn export_orders(c: &mut Connection, after: Option<i64>, limit: usize) -> StoreR
         let ls = lines
             .query_map([order_id], |r| {
                 Ok(OrderLine {
-                    sku: r.get::<_, Option<String>>(0)?.map(|s| ExternalId::parse(&s).map_err(conv)).transpose()?,
+                    sku: r
+                        .get::<_, Option<String>>(0)?
+                        .map(|s| ExternalId::parse(&s).map_err(conv))
+                        .transpose()?,
                     quantity: r.get(1)?,
                     unit_price: Money::from_e4(r.get(2)?),
                     amount: Money::from_e4(r.get(3)?),

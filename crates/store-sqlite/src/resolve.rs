@@ -13,7 +13,12 @@ pub(crate) struct Resolver {
 }
 
 impl Resolver {
-    pub fn customer(&mut self, tx: &Transaction<'_>, ext: &ExternalId, create: bool) -> StoreResult<Option<i64>> {
+    pub fn customer(
+        &mut self,
+        tx: &Transaction<'_>,
+        ext: &ExternalId,
+        create: bool,
+    ) -> StoreResult<Option<i64>> {
         if let Some(id) = self.customers.get(ext.as_str()) {
             return Ok(Some(*id));
         }

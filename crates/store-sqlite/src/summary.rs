@@ -48,14 +48,29 @@ pub(crate) struct Stream {
     pub last_col: &'static str,
 }
 
-pub(crate) const EVENTS: Stream = Stream { table: "events", time: "at", count_col: "events", last_col: "last_event_at" };
-pub(crate) const FEEDBACK: Stream =
-    Stream { table: "feedback", time: "created_at", count_col: "feedback", last_col: "last_feedback_at" };
-pub(crate) const INTERACTIONS: Stream =
-    Stream { table: "interactions", time: "at", count_col: "interactions", last_col: "last_interaction_at" };
+pub(crate) const EVENTS: Stream =
+    Stream { table: "events", time: "at", count_col: "events", last_col: "last_event_at" };
+pub(crate) const FEEDBACK: Stream = Stream {
+    table: "feedback",
+    time: "created_at",
+    count_col: "feedback",
+    last_col: "last_feedback_at",
+};
+pub(crate) const INTERACTIONS: Stream = Stream {
+    table: "interactions",
+    time: "at",
+    count_col: "interactions",
+    last_col: "last_interaction_at",
+};
 
 /// Adds `n` new rows, the latest at `last`, to a customer's counters.
-pub(crate) fn bump(tx: &Transaction<'_>, s: Stream, customer_id: i64, n: i64, last: i64) -> StoreResult<()> {
+pub(crate) fn bump(
+    tx: &Transaction<'_>,
+    s: Stream,
+    customer_id: i64,
+    n: i64,
+    last: i64,
+) -> StoreResult<()> {
     let sql = format!(
         "UPDATE customer_summaries SET {c} = {c} + ?2, {l} = MAX(COALESCE({l}, ?3), ?3) WHERE customer_id = ?1",
         c = s.count_col,
@@ -84,7 +99,8 @@ pub(crate) const COLUMNS: &str = "orders, purchase_orders, purchase_occasions, p
     last_event_at, feedback, last_feedback_at, interactions, last_interaction_at";
 
 pub(crate) fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<CustomerSummary> {
-    let t = |i: usize| -> rusqlite::Result<_> { Ok(r.get::<_, Option<i64>>(at + i)?.map(from_micros)) };
+    let t =
+        |i: usize| -> rusqlite::Result<_> { Ok(r.get::<_, Option<i64>>(at + i)?.map(from_micros)) };
     let m = |i: usize| -> rusqlite::Result<_> { Ok(Money::from_e4(r.get(at + i)?)) };
     Ok(CustomerSummary {
         orders: r.get(at)?,
@@ -150,7 +166,8 @@ pub(crate) fn verify(c: &mut Connection) -> StoreResult<Vec<SummaryMismatch>> {
     for row in rows {
         let (customer, stored, recomputed) = row.map_err(db_err)?;
         if stored != recomputed {
-            let customer = ExternalId::parse(&customer).map_err(rapport_store::StoreError::Invalid)?;
+            let customer =
+                ExternalId::parse(&customer).map_err(rapport_store::StoreError::Invalid)?;
             out.push(SummaryMismatch { customer, stored, recomputed });
         }
     }

@@ -16,22 +16,56 @@ pub use types::*;
 
 use async_trait::async_trait;
 use rapport_core::record::FeedbackRow;
-use rapport_core::{Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product};
+use rapport_core::{
+    Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product,
+};
 
 #[async_trait]
 pub trait Store: Send + Sync {
     /// "sqlite" or "postgres", for logs and `report summary`.
     fn backend(&self) -> &'static str;
 
-    async fn upsert_customers(&self, rows: Vec<Customer>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn upsert_companies(&self, rows: Vec<Company>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn upsert_products(&self, rows: Vec<Product>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn upsert_customers(
+        &self,
+        rows: Vec<Customer>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn upsert_companies(
+        &self,
+        rows: Vec<Company>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn upsert_products(
+        &self,
+        rows: Vec<Product>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
     /// Order rows arrive grouped by order; outcomes come back flattened in row order.
-    async fn ingest_orders(&self, groups: Vec<OrderGroup>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn ingest_events(&self, rows: Vec<Event>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn ingest_interactions(&self, rows: Vec<Interaction>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn ingest_feedback(&self, rows: Vec<FeedbackRow>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
-    async fn ingest_consents(&self, rows: Vec<Consent>, o: &IngestOptions) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_orders(
+        &self,
+        groups: Vec<OrderGroup>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_events(
+        &self,
+        rows: Vec<Event>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_interactions(
+        &self,
+        rows: Vec<Interaction>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_feedback(
+        &self,
+        rows: Vec<FeedbackRow>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
+    async fn ingest_consents(
+        &self,
+        rows: Vec<Consent>,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
 
     /// Entity counts and reconciled totals.
     async fn counts(&self) -> StoreResult<Counts>;
@@ -39,14 +73,23 @@ pub trait Store: Send + Sync {
     async fn customer_summary(&self, customer: &ExternalId) -> StoreResult<CustomerSummary>;
 
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
-    async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<(ExternalId, CustomerSummary)>>;
+    async fn summaries(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Page<(ExternalId, CustomerSummary)>>;
 
     /// Recomputes every summary from the raw rows and lists the customers whose stored summary
     /// differs (empty when consistent). A consistency check for operators and tests.
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>>;
 
     /// One page of an entity's rows for export, in insertion order.
-    async fn export(&self, kind: Kind, after: Option<i64>, limit: usize) -> StoreResult<Page<Record>>;
+    async fn export(
+        &self,
+        kind: Kind,
+        after: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Page<Record>>;
 }
 
 /// Reads every page of an export, for tests and small tables.
@@ -62,4 +105,3 @@ pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record
         }
     }
 }
-

@@ -1,9 +1,9 @@
 //! The behavioural story every backend must tell the same way. Backends call these from their
 //! own tests (a temp SQLite file; PostgreSQL when `TEST_DATABASE_URL` is set).
 
-use crate::{export_all, IngestOptions, Kind, OrderGroup, Record, RowOutcome, Store};
+use crate::{IngestOptions, Kind, OrderGroup, Record, RowOutcome, Store, export_all};
 use proptest::prelude::*;
-use rapport_analytics::summary::{summarise, Activity, OrderFact};
+use rapport_analytics::summary::{Activity, OrderFact, summarise};
 use rapport_core::record::{CustomerRef, FeedbackRow, OrderRow};
 use rapport_core::value::parse_timestamp;
 use rapport_core::*;
@@ -21,7 +21,14 @@ fn money(s: &str) -> Money {
     Money::parse(s).unwrap()
 }
 
-pub fn line_row(order: &str, customer: &str, at: &str, sku: &str, qty: i64, price: &str) -> OrderRow {
+pub fn line_row(
+    order: &str,
+    customer: &str,
+    at: &str,
+    sku: &str,
+    qty: i64,
+    price: &str,
+) -> OrderRow {
     let unit_price = money(price);
     OrderRow {
         order: id(order),
@@ -112,7 +119,10 @@ pub async fn orders_and_summaries(s: &dyn Store) {
     assert_eq!(tally(&out), (5, 0, 0, 0));
     let sm = s.customer_summary(&id("17850")).await.unwrap();
     assert_eq!((sm.orders, sm.purchase_orders, sm.purchase_occasions, sm.returns), (4, 3, 2, 1));
-    assert_eq!(sm.purchase_value, money("15.3000") + money("20.34") + money("11.10") + money("0.001"));
+    assert_eq!(
+        sm.purchase_value,
+        money("15.3000") + money("20.34") + money("11.10") + money("0.001")
+    );
     assert_eq!(sm.first_day_value, money("46.74"));
     assert_eq!(sm.return_value, money("-27.50"));
     assert_eq!(sm.first_purchase_at, Some(ts("2010-12-01 08:26")));
@@ -148,7 +158,10 @@ pub async fn orders_and_summaries(s: &dyn Store) {
     assert!(matches!(&out[0], RowOutcome::Rejected(e) if e.field == "customer"), "{out:?}");
 
     let strict = IngestOptions { create_customers: false, ..IngestOptions::default() };
-    let out = s.ingest_orders(group(vec![line_row("n1", "nobody", "2011-01-01", "a", 1, "1")]), &strict).await.unwrap();
+    let out = s
+        .ingest_orders(group(vec![line_row("n1", "nobody", "2011-01-01", "a", 1, "1")]), &strict)
+        .await
+        .unwrap();
     assert!(matches!(&out[0], RowOutcome::Rejected(e) if e.field == "customer"), "{out:?}");
 
     let c = s.counts().await.unwrap();
@@ -178,7 +191,10 @@ pub async fn reappearing_order_reimports_unchanged(s: &dyn Store) {
 /// A dry run reports what would happen and stores nothing.
 pub async fn dry_run_stores_nothing(s: &dyn Store) {
     let o = IngestOptions { dry_run: true, ..IngestOptions::default() };
-    let out = s.ingest_orders(group(vec![line_row("1", "c", "2011-01-01", "a", 1, "1")]), &o).await.unwrap();
+    let out = s
+        .ingest_orders(group(vec![line_row("1", "c", "2011-01-01", "a", 1, "1")]), &o)
+        .await
+        .unwrap();
     assert_eq!(tally(&out), (1, 0, 0, 0));
     assert_eq!(s.counts().await.unwrap().orders, 0);
     assert_eq!(s.counts().await.unwrap().customers, 0);
@@ -206,7 +222,9 @@ pub async fn activity_streams(s: &dyn Store) {
         at: ts("2024-05-02 09:00"),
     };
     assert_eq!(tally(&s.ingest_interactions(vec![it], &o).await.unwrap()), (1, 0, 0, 0));
-    s.ingest_orders(group(vec![line_row("o9", "c9", "2024-04-30", "a", 1, "5")]), &o).await.unwrap();
+    s.ingest_orders(group(vec![line_row("o9", "c9", "2024-04-30", "a", 1, "5")]), &o)
+        .await
+        .unwrap();
     let fb = FeedbackRow {
         id: id("r1"),
         customer: CustomerRef::Order(id("o9")),
@@ -249,7 +267,10 @@ pub async fn export_round_trips(from: &dyn Store, into: &dyn Store) {
         let n = records.len();
         let outcomes = reimport(into, records, &o).await;
         assert_eq!(outcomes.len(), n, "{kind}");
-        assert!(outcomes.iter().all(|r| !matches!(r, RowOutcome::Rejected(_))), "{kind}: {outcomes:?}");
+        assert!(
+            outcomes.iter().all(|r| !matches!(r, RowOutcome::Rejected(_))),
+            "{kind}: {outcomes:?}"
+        );
     }
     for kind in Kind::ALL {
         let a = export_all(from, kind).await.unwrap();
@@ -262,7 +283,10 @@ pub async fn export_round_trips(from: &dyn Store, into: &dyn Store) {
 async fn reimport(s: &dyn Store, records: Vec<Record>, o: &IngestOptions) -> Vec<RowOutcome> {
     macro_rules! collect {
         ($variant:ident) => {
-            records.into_iter().filter_map(|r| if let Record::$variant(x) = r { Some(x) } else { None }).collect()
+            records
+                .into_iter()
+                .filter_map(|r| if let Record::$variant(x) = r { Some(x) } else { None })
+                .collect()
         };
     }
     let Some(first) = records.first() else { return Vec::new() };
@@ -304,7 +328,8 @@ pub enum Op {
 
 fn day_time() -> impl Strategy<Value = Timestamp> {
     // Ten days, a few distinct times per day: same-day purchases are common.
-    (0i64..10, 0i64..4).prop_map(|(d, h)| ts("2024-01-01") + chrono::Duration::hours(d * 24 + h * 5))
+    (0i64..10, 0i64..4)
+        .prop_map(|(d, h)| ts("2024-01-01") + chrono::Duration::hours(d * 24 + h * 5))
 }
 
 fn order_row() -> impl Strategy<Value = OrderRow> {
@@ -377,7 +402,8 @@ pub async fn apply(s: &dyn Store, ops: &[Op]) {
 /// exported raw rows: an independent implementation of the same definition.
 pub async fn summaries_equal_recomputation(s: &dyn Store) {
     let mut acts: BTreeMap<ExternalId, Activity> = BTreeMap::new();
-    let mut orders: BTreeMap<ExternalId, (ExternalId, Timestamp, OrderStatus, Money)> = BTreeMap::new();
+    let mut orders: BTreeMap<ExternalId, (ExternalId, Timestamp, OrderStatus, Money)> =
+        BTreeMap::new();
     for r in export_all(s, Kind::Orders).await.unwrap() {
         let Record::OrderRow(r) = r else { unreachable!() };
         let e = orders.entry(r.order.clone()).or_insert((

@@ -1,6 +1,6 @@
 use rapport_core::record::OrderRow;
 use rapport_core::{
-    Company, Currency, Consent, Customer, CustomerSummary, Event, ExternalId, FieldError, Feedback,
+    Company, Consent, Currency, Customer, CustomerSummary, Event, ExternalId, Feedback, FieldError,
     Interaction, Money, Product,
 };
 use serde::Serialize;
