@@ -1,0 +1,278 @@
+//! Reads: counts, summaries, and keyset-paginated export of every kind.
+
+use crate::customers::{
+    COMPANY_SELECT, CUSTOMER_SELECT, PRODUCT_SELECT, company_from_row, customer_from_row,
+    product_from_row,
+};
+use crate::summary::{COLUMNS, from_row};
+use crate::{db_err, ext_id, get, invalid};
+use rapport_core::record::OrderRow;
+use rapport_core::*;
+use rapport_store::{Counts, Kind, Page, Record, StoreError, StoreResult};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres};
+use std::collections::HashMap;
+
+pub(crate) async fn counts(pool: &PgPool) -> StoreResult<Counts> {
+    let r = sqlx::query(
+        "SELECT
+        (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM companies),
+        (SELECT COUNT(*) FROM products), (SELECT COUNT(*) FROM orders),
+        (SELECT COUNT(*) FROM order_lines), (SELECT COUNT(*) FROM events),
+        (SELECT COUNT(*) FROM interactions), (SELECT COUNT(*) FROM feedback),
+        (SELECT COUNT(*) FROM consents),
+        (SELECT COUNT(*) FROM orders WHERE status = 'purchase'),
+        (SELECT COUNT(*) FROM orders WHERE status = 'return'),
+        (SELECT COUNT(*) FROM orders WHERE status = 'cancelled'),
+        (SELECT COUNT(*) FROM customer_summaries WHERE purchase_orders > 0),
+        (SELECT COALESCE(SUM(l.amount_e4), 0)::bigint
+           FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'purchase'),
+        (SELECT COALESCE(SUM(purchase_value_e4), 0)::bigint FROM customer_summaries),
+        (SELECT COALESCE(SUM(l.amount_e4), 0)::bigint
+           FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'return')",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(Counts {
+        customers: get(&r, 0)?,
+        companies: get(&r, 1)?,
+        products: get(&r, 2)?,
+        orders: get(&r, 3)?,
+        order_lines: get(&r, 4)?,
+        events: get(&r, 5)?,
+        interactions: get(&r, 6)?,
+        feedback: get(&r, 7)?,
+        consents: get(&r, 8)?,
+        purchase_orders: get(&r, 9)?,
+        return_orders: get(&r, 10)?,
+        cancelled_orders: get(&r, 11)?,
+        customers_with_purchases: get(&r, 12)?,
+        purchase_value: Money::from_e4(get(&r, 13)?),
+        summarised_purchase_value: Money::from_e4(get(&r, 14)?),
+        return_value: Money::from_e4(get(&r, 15)?),
+    })
+}
+
+pub(crate) async fn customer_summary(
+    pool: &PgPool,
+    customer: &ExternalId,
+) -> StoreResult<CustomerSummary> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
+          WHERE c.external_id = $1"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(customer.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("customer '{customer}'")))?;
+    from_row(&row, 0)
+}
+
+pub(crate) async fn summaries(
+    pool: &PgPool,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+    let sql = format!(
+        "SELECT c.id, c.external_id, {COLUMNS}
+           FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
+          WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+    );
+    page(pool, sql, after, limit, |r| Ok((get(r, 0)?, (ext_id(get(r, 1)?)?, from_row(r, 2)?))))
+        .await
+}
+
+/// Runs a keyset query (`$1` = after, `$2` = limit) whose mapper returns (key, item).
+async fn page<'c, T>(
+    ex: impl Executor<'c, Database = Postgres>,
+    sql: String,
+    after: Option<i64>,
+    limit: usize,
+    f: impl Fn(&PgRow) -> StoreResult<(i64, T)>,
+) -> StoreResult<Page<T>> {
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(after.unwrap_or(i64::MIN))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(ex)
+        .await
+        .map_err(db_err)?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for r in &rows {
+        let (key, item) = f(r)?;
+        last = Some(key);
+        items.push(item);
+    }
+    let next = if items.len() == limit { last } else { None };
+    Ok(Page { items, next })
+}
+
+fn parse<T>(r: &PgRow, i: usize, f: fn(&str) -> Result<T, String>, what: &str) -> StoreResult<T> {
+    f(&get::<String>(r, i)?).map_err(|e| invalid(what, e))
+}
+
+pub(crate) async fn export(
+    pool: &PgPool,
+    kind: Kind,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<Record>> {
+    let keyset = "WHERE x.id > $1 ORDER BY x.id LIMIT $2";
+    let activity = |cols: &str, table: &str| {
+        format!(
+            "SELECT x.id, x.external_id, c.external_id, {cols}
+               FROM {table} x JOIN customers c ON c.id = x.customer_id {keyset}"
+        )
+    };
+    match kind {
+        Kind::Customers => {
+            let sql = format!("{CUSTOMER_SELECT} WHERE c.id > $1 ORDER BY c.id LIMIT $2");
+            page(pool, sql, after, limit, |r| {
+                customer_from_row(r).map(|(k, v)| (k, Record::Customer(v)))
+            })
+            .await
+        }
+        Kind::Companies => {
+            let sql = format!("{COMPANY_SELECT} x {keyset}");
+            page(pool, sql, after, limit, |r| {
+                company_from_row(r).map(|(k, v)| (k, Record::Company(v)))
+            })
+            .await
+        }
+        Kind::Products => {
+            let sql = format!("{PRODUCT_SELECT} x {keyset}");
+            page(pool, sql, after, limit, |r| {
+                product_from_row(r).map(|(k, v)| (k, Record::Product(v)))
+            })
+            .await
+        }
+        Kind::Orders => export_orders(pool, after, limit).await,
+        Kind::Events => {
+            let sql = activity("x.name, x.at, x.properties::text", "events");
+            page(pool, sql, after, limit, |r| {
+                let props: String = get(r, 5)?;
+                let properties = serde_json::from_str(&props)
+                    .map_err(|e| invalid("event properties", e.to_string()))?;
+                let e = Event {
+                    id: ext_id(get(r, 1)?)?,
+                    customer: ext_id(get(r, 2)?)?,
+                    name: get(r, 3)?,
+                    at: get(r, 4)?,
+                    properties,
+                };
+                Ok((get(r, 0)?, Record::Event(e)))
+            })
+            .await
+        }
+        Kind::Interactions => {
+            let sql = activity("x.channel, x.direction, x.subject, x.body, x.at", "interactions");
+            page(pool, sql, after, limit, |r| {
+                let i = Interaction {
+                    id: ext_id(get(r, 1)?)?,
+                    customer: ext_id(get(r, 2)?)?,
+                    channel: parse(r, 3, Channel::parse, "channel")?,
+                    direction: parse(r, 4, Direction::parse, "direction")?,
+                    subject: get(r, 5)?,
+                    body: get(r, 6)?,
+                    at: get(r, 7)?,
+                };
+                Ok((get(r, 0)?, Record::Interaction(i)))
+            })
+            .await
+        }
+        Kind::Feedback => {
+            let sql = activity("x.source, x.text, x.rating, x.created_at", "feedback");
+            page(pool, sql, after, limit, |r| {
+                let f = Feedback {
+                    id: ext_id(get(r, 1)?)?,
+                    customer: ext_id(get(r, 2)?)?,
+                    source: get(r, 3)?,
+                    text: get(r, 4)?,
+                    rating: get(r, 5)?,
+                    created_at: get(r, 6)?,
+                };
+                Ok((get(r, 0)?, Record::Feedback(f)))
+            })
+            .await
+        }
+        Kind::Consents => {
+            let sql = activity("x.purpose, x.granted, x.source, x.at", "consents");
+            page(pool, sql, after, limit, |r| {
+                let c = Consent {
+                    id: ext_id(get(r, 1)?)?,
+                    customer: ext_id(get(r, 2)?)?,
+                    purpose: parse(r, 3, Purpose::parse, "purpose")?,
+                    granted: get(r, 4)?,
+                    source: get(r, 5)?,
+                    at: get(r, 6)?,
+                };
+                Ok((get(r, 0)?, Record::Consent(c)))
+            })
+            .await
+        }
+    }
+}
+
+/// Orders export one row per line with the header repeated (one header-only row for an order
+/// without lines). The page cursor is the order id, so a page never splits an order. The lines
+/// of a whole page are read with one query, in the same snapshot as the heads.
+async fn export_orders(
+    pool: &PgPool,
+    after: Option<i64>,
+    limit: usize,
+) -> StoreResult<Page<Record>> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let sql = "SELECT x.id, x.external_id, c.external_id, x.placed_at, x.currency, x.status
+                 FROM orders x JOIN customers c ON c.id = x.customer_id
+                WHERE x.id > $1 ORDER BY x.id LIMIT $2";
+    let heads = page(&mut *tx, sql.to_string(), after, limit, |r| {
+        let head = OrderRow {
+            order: ext_id(get(r, 1)?)?,
+            customer: Some(ext_id(get(r, 2)?)?),
+            placed_at: Some(get(r, 3)?),
+            currency: Some(parse(r, 4, Currency::parse, "currency")?),
+            status: Some(parse(r, 5, OrderStatus::parse, "order status")?),
+            line: None,
+        };
+        Ok((get(r, 0)?, (get::<i64>(r, 0)?, head)))
+    })
+    .await?;
+    let ids: Vec<i64> = heads.items.iter().map(|(id, _)| *id).collect();
+    let rows = sqlx::query(
+        "SELECT order_id, sku, quantity, unit_price_e4, amount_e4 FROM order_lines
+          WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
+    for r in &rows {
+        let line = OrderLine {
+            sku: get::<Option<String>>(r, 1)?.map(ext_id).transpose()?,
+            quantity: get(r, 2)?,
+            unit_price: Money::from_e4(get(r, 3)?),
+            amount: Money::from_e4(get(r, 4)?),
+        };
+        lines.entry(get(r, 0)?).or_default().push(line);
+    }
+    let mut items = Vec::with_capacity(rows.len() + heads.items.len());
+    for (order_id, head) in heads.items {
+        match lines.remove(&order_id) {
+            None => items.push(Record::OrderRow(head)),
+            Some(ls) => items.extend(
+                ls.into_iter()
+                    .map(|l| Record::OrderRow(OrderRow { line: Some(l), ..head.clone() })),
+            ),
+        }
+    }
+    Ok(Page { items, next: heads.next })
+}
