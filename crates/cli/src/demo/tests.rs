@@ -1,0 +1,21 @@
+use super::*;
+use rapport_store_sqlite::SqliteStore;
+
+#[tokio::test]
+async fn demo_is_complete_deterministic_and_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open(dir.path().join("d.db")).unwrap();
+    let b = SqliteStore::open(dir.path().join("e.db")).unwrap();
+    let stats = build(&a, 300, 42).await.unwrap();
+    build(&b, 300, 42).await.unwrap();
+    assert_eq!(stats.customers, 300);
+    assert!(stats.orders > 0 && stats.events > 0 && stats.feedback > 0, "{stats:?}");
+
+    let c = a.counts().await.unwrap();
+    assert_eq!(c, b.counts().await.unwrap(), "same seed, same company");
+    assert_eq!((c.customers, c.companies, c.products), (300, 60, 80));
+    let kinds = [c.orders, c.order_lines, c.events, c.interactions, c.feedback, c.consents];
+    assert!(kinds.iter().all(|&n| n > 0), "{c:?}");
+    assert!(c.return_orders > 0 && c.cancelled_orders > 0, "{c:?}");
+    assert!(a.verify_summaries().await.unwrap().is_empty());
+}
