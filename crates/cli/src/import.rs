@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::Datelike;
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rapport_core::Currency;
@@ -29,31 +30,10 @@ const FIELDS_HELP: &str =
 Every row is accounted for: read = inserted + updated + unchanged + rejected. Rejected rows go
 to the rejects file with their line number, field and reason. Re-importing a file changes nothing.";
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    Customers,
-    Companies,
-    Products,
-    Orders,
-    Events,
-    Interactions,
-    Feedback,
-    Consents,
-}
-
-impl KindArg {
-    fn kind(self) -> Kind {
-        match self {
-            KindArg::Customers => Kind::Customers,
-            KindArg::Companies => Kind::Companies,
-            KindArg::Products => Kind::Products,
-            KindArg::Orders => Kind::Orders,
-            KindArg::Events => Kind::Events,
-            KindArg::Interactions => Kind::Interactions,
-            KindArg::Feedback => Kind::Feedback,
-            KindArg::Consents => Kind::Consents,
-        }
-    }
+/// Parses a kind name, listing the kinds in `--help` and in errors.
+fn kind_parser() -> impl TypedValueParser<Value = Kind> {
+    clap::builder::PossibleValuesParser::new(Kind::ALL.map(Kind::as_str))
+        .map(|s| Kind::parse(&s).expect("only listed values get here"))
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -65,7 +45,8 @@ pub enum OutputFormat {
 #[derive(Args)]
 #[command(after_help = FIELDS_HELP)]
 pub struct ImportArgs {
-    kind: KindArg,
+    #[arg(value_parser = kind_parser())]
+    kind: Kind,
     file: PathBuf,
     /// Column delimiter: one character, `tab`, or `whitespace` (runs of spaces, e.g. CDNOW).
     #[arg(long)]
@@ -155,7 +136,7 @@ fn options(a: &ImportArgs) -> Result<ImportOptions> {
         PathBuf::from(format!("{name}.rejects.csv"))
     });
     Ok(ImportOptions {
-        kind: a.kind.kind(),
+        kind: a.kind,
         format: a.jsonl.then_some(Format::Jsonl),
         delimiter,
         has_header: !a.no_header,
@@ -193,7 +174,8 @@ pub enum ExportFormatArg {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    kind: KindArg,
+    #[arg(value_parser = kind_parser())]
+    kind: Kind,
     #[arg(long, value_enum, default_value = "csv")]
     format: ExportFormatArg,
     /// Output file (default: standard output).
@@ -212,7 +194,7 @@ pub async fn run_export(store: &dyn Store, a: ExportArgs) -> Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let n = rapport_ingest::export(store, a.kind.kind(), format, out.as_mut()).await?;
+    let n = rapport_ingest::export(store, a.kind, format, out.as_mut()).await?;
     out.flush()?;
     if let Some(p) = &a.out {
         eprintln!("{n} rows written to {}", p.display());
