@@ -118,14 +118,13 @@ fn options(a: &ImportArgs) -> Result<ImportOptions> {
     }
     let mut parse = ParseOptions::new(chrono::Utc::now().year());
     parse.date_format = a.date_format.clone();
-    parse.default_currency =
-        Currency::parse(&a.currency).map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
     parse.default_source =
         rapport_core::parse_source(&a.source).map_err(|e| anyhow::anyhow!("--source: {e}"))?;
     let ingest = IngestOptions {
         create_customers: !a.no_create_customers,
         dry_run: a.dry_run,
-        default_currency: parse.default_currency.clone(),
+        default_currency: Currency::parse(&a.currency)
+            .map_err(|e| anyhow::anyhow!("--currency: {e}"))?,
     };
     let rejects = a.rejects.clone().unwrap_or_else(|| {
         let name = a

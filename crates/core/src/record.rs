@@ -25,20 +25,13 @@ pub struct ParseOptions {
     pub date_format: Option<String>,
     /// Latest acceptable birth year (the core reads no clock).
     pub this_year: i32,
-    /// Currency for orders whose record has none.
-    pub default_currency: Currency,
     /// Feedback source for records that have none.
     pub default_source: String,
 }
 
 impl ParseOptions {
     pub fn new(this_year: i32) -> Self {
-        ParseOptions {
-            date_format: None,
-            this_year,
-            default_currency: Currency::parse("USD").expect("valid"),
-            default_source: "import".into(),
-        }
+        ParseOptions { date_format: None, this_year, default_source: "import".into() }
     }
 }
 

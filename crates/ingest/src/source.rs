@@ -168,6 +168,24 @@ impl Rows for CsvRows {
     }
 }
 
+/// Reads the next non-blank line into `buf`, counting lines; `None` at end of input.
+fn next_line(
+    input: &mut dyn BufRead,
+    buf: &mut String,
+    line: &mut u64,
+) -> Option<Result<(), String>> {
+    loop {
+        buf.clear();
+        *line += 1;
+        match input.read_line(buf) {
+            Ok(0) => return None,
+            Ok(_) if buf.trim().is_empty() => continue,
+            Ok(_) => return Some(Ok(())),
+            Err(e) => return Some(Err(format!("cannot read the line: {e}"))),
+        }
+    }
+}
+
 struct WhitespaceRows {
     input: Box<dyn BufRead + Send>,
     header: Vec<String>,
@@ -198,19 +216,13 @@ impl Rows for WhitespaceRows {
     }
 
     fn next_row(&mut self) -> Option<Result<RawRow, (u64, String)>> {
-        loop {
-            self.buf.clear();
-            self.line += 1;
-            match self.input.read_line(&mut self.buf) {
-                Ok(0) => return None,
-                Ok(_) if self.buf.trim().is_empty() => continue,
-                Ok(_) => {
-                    let cells = self.buf.split_whitespace().map(str::to_string).collect();
-                    return Some(Ok(RawRow { line: self.line, cells }));
-                }
-                Err(e) => return Some(Err((self.line, format!("cannot read the line: {e}")))),
+        Some(match next_line(&mut self.input, &mut self.buf, &mut self.line)? {
+            Ok(()) => {
+                let cells = self.buf.split_whitespace().map(str::to_string).collect();
+                Ok(RawRow { line: self.line, cells })
             }
-        }
+            Err(why) => Err((self.line, why)),
+        })
     }
 }
 
@@ -228,16 +240,10 @@ impl Rows for JsonlRows {
     }
 
     fn next_row(&mut self) -> Option<Result<RawRow, (u64, String)>> {
-        loop {
-            self.buf.clear();
-            self.line += 1;
-            match self.input.read_line(&mut self.buf) {
-                Ok(0) => return None,
-                Ok(_) if self.buf.trim().is_empty() => continue,
-                Ok(_) => return Some(self.parse_object().map_err(|why| (self.line, why))),
-                Err(e) => return Some(Err((self.line, format!("cannot read the line: {e}")))),
-            }
-        }
+        Some(match next_line(&mut self.input, &mut self.buf, &mut self.line)? {
+            Ok(()) => self.parse_object().map_err(|why| (self.line, why)),
+            Err(why) => Err((self.line, why)),
+        })
     }
 }
 
