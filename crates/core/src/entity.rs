@@ -4,44 +4,8 @@
 use crate::money::{Currency, Money};
 use crate::value::{Attributes, ExternalId, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// Declares a closed vocabulary: its stored name, parsing with synonyms, Display and serde.
-macro_rules! vocabulary {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Case-insensitive; accepts the listed synonyms.
-            pub fn parse(s: &str) -> Result<$name, String> {
-                let t = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-                match t.as_str() {
-                    $($text $(| $alias)* => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "'{}' is not one of: {}",
-                        s.trim(),
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::vocabulary::vocabulary;
 
 vocabulary!(Gender {
     Female = "female" | "f" | "woman",

@@ -4,13 +4,16 @@
 //! a JSON field) becomes a domain type exactly once, at the edge, through the `parse` functions in
 //! [`value`] and [`record`]; inside the product the types guarantee validity.
 
+pub mod access;
 pub mod entity;
 pub mod error;
 pub mod money;
 pub mod record;
 pub mod summary;
 pub mod value;
+mod vocabulary;
 
+pub use access::{Permission, Role, Scope};
 pub use entity::*;
 pub use error::FieldError;
 pub use money::{Currency, Money};

@@ -64,6 +64,11 @@ pub fn from_micros(us: i64) -> Timestamp {
     Utc.timestamp_micros(us).single().expect("stored micros are in range")
 }
 
+/// Like [`from_micros`] for untrusted input (a cursor from a client): `None` when out of range.
+pub fn try_from_micros(us: i64) -> Option<Timestamp> {
+    Utc.timestamp_micros(us).single()
+}
+
 /// The UTC day number of an instant: purchases on the same day are one purchase occasion.
 pub fn day_of(ts: Timestamp) -> i64 {
     ts.timestamp().div_euclid(86_400)

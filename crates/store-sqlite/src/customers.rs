@@ -8,9 +8,23 @@ use rapport_core::*;
 use rapport_store::{RowOutcome, StoreError, StoreResult};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-pub(crate) const CUSTOMER_SELECT: &str = "SELECT c.id, c.external_id, c.name, c.email, c.phone,
-    c.country, c.city, c.birth_year, c.gender, c.signup_at, co.external_id, c.attributes
-    FROM customers c LEFT JOIN companies co ON co.id = c.company_id";
+// Macros rather than consts so that `concat!` can build CUSTOMER_SELECT at compile time.
+macro_rules! customer_columns {
+    () => {
+        "c.id, c.external_id, c.name, c.email, c.phone, c.country, c.city, c.birth_year,
+         c.gender, c.signup_at, co.external_id, c.attributes"
+    };
+}
+macro_rules! customer_tables {
+    () => {
+        "customers c LEFT JOIN companies co ON co.id = c.company_id"
+    };
+}
+/// The 12 columns [`customer_from_row`] reads, over [`CUSTOMER_TABLES`].
+pub(crate) const CUSTOMER_COLUMNS: &str = customer_columns!();
+pub(crate) const CUSTOMER_TABLES: &str = customer_tables!();
+pub(crate) const CUSTOMER_SELECT: &str =
+    concat!("SELECT ", customer_columns!(), " FROM ", customer_tables!());
 
 fn invalid(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())

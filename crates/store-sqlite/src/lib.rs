@@ -4,32 +4,49 @@
 //! statement), so each call runs a whole batch on a blocking thread inside one transaction
 //! rather than awaiting per statement.
 
+mod access;
 mod activity;
 mod customers;
 mod orders;
 mod read;
 mod resolve;
 mod summary;
+mod view;
 
 use async_trait::async_trait;
+use chrono::Utc;
+use rapport_core::Timestamp;
+use rapport_core::access::{ApiKey, Login, NewApiKey, NewUser, Session, User};
 use rapport_core::record::FeedbackRow;
 use rapport_core::{
     Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product,
 };
 use rapport_store::{
-    Counts, IngestOptions, Kind, OrderGroup, Page, Record, RowOutcome, Store, StoreError,
-    StoreResult, SummaryMismatch,
+    AccessStore, Counts, CustomerListItem, CustomerQuery, CustomerView, IngestOptions, Kind,
+    ListPage, OrderGroup, Page, Record, RowOutcome, Store, StoreError, StoreResult,
+    SummaryMismatch, TimelineCursor, TimelineItem,
 };
 use rusqlite::{Connection, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "access_and_views", include_str!("../migrations/0002_access_and_views.sql")),
+];
+
+/// Read connections kept open for reuse; more may be opened under load, only this many are kept.
+const IDLE_READERS: usize = 8;
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The one writer: SQLite serialises writers anyway, and one connection lets batches reuse
+    /// cached statements.
     conn: Arc<Mutex<Connection>>,
+    /// Idle read-only connections. In WAL mode readers see the last commit and never wait for
+    /// the writer, so the server's pages stay fast during an import.
+    readers: Arc<Mutex<Vec<Connection>>>,
+    path: Arc<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -52,7 +69,8 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
-        let mut conn = Connection::open(path).map_err(db_err)?;
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path).map_err(db_err)?;
         // WAL: readers never block the writer. synchronous=NORMAL is durable against process
         // crashes (a SIGKILL loses nothing committed); only an OS crash can lose the last commits.
         conn.execute_batch(
@@ -65,7 +83,43 @@ impl SqliteStore {
         )
         .map_err(db_err)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path: Arc::new(path),
+        })
+    }
+
+    fn open_reader(&self) -> StoreResult<Connection> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&*self.path, flags).map_err(db_err)?;
+        conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384;")
+            .map_err(db_err)?;
+        Ok(conn)
+    }
+
+    /// Runs a read on a blocking thread with a pooled read-only connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = this.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match idle {
+                Some(c) => c,
+                None => this.open_reader()?,
+            };
+            let out = f(&conn);
+            let mut idle = this.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(StoreError::other)?
     }
 
     /// Runs `f` on a blocking thread with the connection.
@@ -223,5 +277,93 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreResult<Page<Record>> {
         self.run(move |c| read::export(c, kind, after, limit)).await
+    }
+
+    async fn customers(&self, q: &CustomerQuery) -> StoreResult<ListPage<CustomerListItem>> {
+        let q = q.clone();
+        self.read(move |c| view::customers(c, &q)).await
+    }
+
+    async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView> {
+        let id = id.clone();
+        self.read(move |c| view::customer(c, &id)).await
+    }
+
+    async fn timeline(
+        &self,
+        id: &ExternalId,
+        after: Option<&TimelineCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<TimelineItem>> {
+        let (id, after) = (id.clone(), after.cloned());
+        self.read(move |c| view::timeline(c, &id, after.as_ref(), limit)).await
+    }
+
+    async fn delete_customer(&self, id: &ExternalId) -> StoreResult<()> {
+        let id = id.clone();
+        self.write(false, move |tx| view::delete_customer(tx, &id)).await
+    }
+}
+
+#[async_trait]
+impl AccessStore for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        self.run(move |c| access::create_user(c, &user, Utc::now())).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        self.read(access::users).await
+    }
+
+    async fn user_credentials(&self, login: &Login) -> StoreResult<Option<(User, String)>> {
+        let login = login.clone();
+        self.read(move |c| access::user_credentials(c, &login)).await
+    }
+
+    async fn remove_user(&self, login: &Login) -> StoreResult<()> {
+        let login = login.clone();
+        self.run(move |c| access::remove_user(c, &login)).await
+    }
+
+    async fn create_session(
+        &self,
+        token_digest: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let (d, csrf) = (token_digest.to_string(), csrf.to_string());
+        self.run(move |c| access::create_session(c, &d, user_id, &csrf, expires_at)).await
+    }
+
+    async fn session(&self, token_digest: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+        let d = token_digest.to_string();
+        self.read(move |c| access::session(c, &d, now)).await
+    }
+
+    async fn delete_session(&self, token_digest: &str) -> StoreResult<()> {
+        let d = token_digest.to_string();
+        self.run(move |c| access::delete_session(c, &d)).await
+    }
+
+    async fn create_api_key(&self, key: NewApiKey) -> StoreResult<ApiKey> {
+        self.run(move |c| access::create_api_key(c, &key, Utc::now())).await
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        self.read(access::api_keys).await
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<(ApiKey, String)>> {
+        let p = prefix.to_string();
+        self.read(move |c| access::api_key_by_prefix(c, &p)).await
+    }
+
+    async fn touch_api_key(&self, id: i64, at: Timestamp) -> StoreResult<()> {
+        self.run(move |c| access::touch_api_key(c, id, at)).await
+    }
+
+    async fn revoke_api_key(&self, id: i64, at: Timestamp) -> StoreResult<()> {
+        self.run(move |c| access::revoke_api_key(c, id, at)).await
     }
 }

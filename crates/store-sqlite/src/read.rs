@@ -75,11 +75,11 @@ pub(crate) fn summaries(
     })
 }
 
-fn conv(e: String) -> rusqlite::Error {
+pub(crate) fn conv(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
 }
 
-fn ext(r: &Row<'_>, i: usize) -> rusqlite::Result<ExternalId> {
+pub(crate) fn ext(r: &Row<'_>, i: usize) -> rusqlite::Result<ExternalId> {
     ExternalId::parse(&r.get::<_, String>(i)?).map_err(conv)
 }
 
@@ -131,93 +131,89 @@ pub(crate) fn export(
             })
         }
         Kind::Orders => export_orders(c, after, limit),
-        Kind::Events => page(
-            c,
-            &format!(
-                "SELECT x.id, x.external_id, c.external_id, x.name, x.at, x.properties FROM events x JOIN customers c ON c.id = x.customer_id {keyset}"
-            ),
-            after,
-            limit,
-            |r| {
-                let props: String = r.get(5)?;
-                Ok((
-                    r.get(0)?,
-                    Record::Event(Event {
-                        id: ext(r, 1)?,
-                        customer: ext(r, 2)?,
-                        name: r.get(3)?,
-                        at: from_micros(r.get(4)?),
-                        properties: serde_json::from_str(&props)
-                            .map_err(|e| conv(e.to_string()))?,
-                    }),
-                ))
-            },
-        ),
-        Kind::Interactions => page(
-            c,
-            &format!(
-                "SELECT x.id, x.external_id, c.external_id, x.channel, x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id {keyset}"
-            ),
-            after,
-            limit,
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    Record::Interaction(Interaction {
-                        id: ext(r, 1)?,
-                        customer: ext(r, 2)?,
-                        channel: Channel::parse(&r.get::<_, String>(3)?).map_err(conv)?,
-                        direction: Direction::parse(&r.get::<_, String>(4)?).map_err(conv)?,
-                        subject: r.get(5)?,
-                        body: r.get(6)?,
-                        at: from_micros(r.get(7)?),
-                    }),
-                ))
-            },
-        ),
-        Kind::Feedback => page(
-            c,
-            &format!(
-                "SELECT x.id, x.external_id, c.external_id, x.source, x.text, x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id {keyset}"
-            ),
-            after,
-            limit,
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    Record::Feedback(Feedback {
-                        id: ext(r, 1)?,
-                        customer: ext(r, 2)?,
-                        source: r.get(3)?,
-                        text: r.get(4)?,
-                        rating: r.get(5)?,
-                        created_at: from_micros(r.get(6)?),
-                    }),
-                ))
-            },
-        ),
-        Kind::Consents => page(
-            c,
-            &format!(
-                "SELECT x.id, x.external_id, c.external_id, x.purpose, x.granted, x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id {keyset}"
-            ),
-            after,
-            limit,
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    Record::Consent(Consent {
-                        id: ext(r, 1)?,
-                        customer: ext(r, 2)?,
-                        purpose: Purpose::parse(&r.get::<_, String>(3)?).map_err(conv)?,
-                        granted: r.get(4)?,
-                        source: r.get(5)?,
-                        at: from_micros(r.get(6)?),
-                    }),
-                ))
-            },
-        ),
+        Kind::Events => page(c, &format!("SELECT {EVENT_FROM} {keyset}"), after, limit, |r| {
+            event_from_row(r).map(|(k, v)| (k, Record::Event(v)))
+        }),
+        Kind::Interactions => {
+            page(c, &format!("SELECT {INTERACTION_FROM} {keyset}"), after, limit, |r| {
+                interaction_from_row(r).map(|(k, v)| (k, Record::Interaction(v)))
+            })
+        }
+        Kind::Feedback => page(c, &format!("SELECT {FEEDBACK_FROM} {keyset}"), after, limit, |r| {
+            feedback_from_row(r).map(|(k, v)| (k, Record::Feedback(v)))
+        }),
+        Kind::Consents => page(c, &format!("SELECT {CONSENT_FROM} {keyset}"), after, limit, |r| {
+            consent_from_row(r).map(|(k, v)| (k, Record::Consent(v)))
+        }),
     }
+}
+
+// Activity rows: `SELECT {X_FROM} WHERE ...` with `x` the stream and `c` its customer; the
+// mappers return (internal id, record).
+pub(crate) const EVENT_FROM: &str = "x.id, x.external_id, c.external_id, x.name, x.at, x.properties
+    FROM events x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const INTERACTION_FROM: &str = "x.id, x.external_id, c.external_id, x.channel,
+    x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const FEEDBACK_FROM: &str = "x.id, x.external_id, c.external_id, x.source, x.text,
+    x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const CONSENT_FROM: &str = "x.id, x.external_id, c.external_id, x.purpose, x.granted,
+    x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id";
+
+pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Event)> {
+    let props: String = r.get(5)?;
+    Ok((
+        r.get(0)?,
+        Event {
+            id: ext(r, 1)?,
+            customer: ext(r, 2)?,
+            name: r.get(3)?,
+            at: from_micros(r.get(4)?),
+            properties: serde_json::from_str(&props).map_err(|e| conv(e.to_string()))?,
+        },
+    ))
+}
+
+pub(crate) fn interaction_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Interaction)> {
+    Ok((
+        r.get(0)?,
+        Interaction {
+            id: ext(r, 1)?,
+            customer: ext(r, 2)?,
+            channel: Channel::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+            direction: Direction::parse(&r.get::<_, String>(4)?).map_err(conv)?,
+            subject: r.get(5)?,
+            body: r.get(6)?,
+            at: from_micros(r.get(7)?),
+        },
+    ))
+}
+
+pub(crate) fn feedback_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Feedback)> {
+    Ok((
+        r.get(0)?,
+        Feedback {
+            id: ext(r, 1)?,
+            customer: ext(r, 2)?,
+            source: r.get(3)?,
+            text: r.get(4)?,
+            rating: r.get(5)?,
+            created_at: from_micros(r.get(6)?),
+        },
+    ))
+}
+
+pub(crate) fn consent_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Consent)> {
+    Ok((
+        r.get(0)?,
+        Consent {
+            id: ext(r, 1)?,
+            customer: ext(r, 2)?,
+            purpose: Purpose::parse(&r.get::<_, String>(3)?).map_err(conv)?,
+            granted: r.get(4)?,
+            source: r.get(5)?,
+            at: from_micros(r.get(6)?),
+        },
+    ))
 }
 
 /// Orders export one row per line with the header repeated (one header-only row for an order

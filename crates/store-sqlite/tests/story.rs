@@ -1,7 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
-use rapport_store::story;
+use rapport_store::{story, story_views};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -39,6 +39,24 @@ async fn dry_run_stores_nothing() {
 async fn activity_streams() {
     let (_d, s) = fresh();
     story::activity_streams(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_list() {
+    let (_d, s) = fresh();
+    story_views::customers_list(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_view_timeline_erasure() {
+    let (_d, s) = fresh();
+    story_views::customer_view_timeline_erasure(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access() {
+    let (_d, s) = fresh();
+    story_views::access(&s).await;
 }
 
 #[tokio::test]

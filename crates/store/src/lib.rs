@@ -5,13 +5,18 @@
 //! and idempotent: every row is upserted by its external id, so a retried or re-run batch
 //! changes nothing. Per-customer summaries are brought up to date in the same transaction.
 
+mod access;
 mod error;
 mod kind;
+mod query;
 pub mod story;
+pub mod story_views;
 mod types;
 
+pub use access::AccessStore;
 pub use error::{StoreError, StoreResult};
 pub use kind::Kind;
+pub use query::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -90,7 +95,31 @@ pub trait Store: Send + Sync {
         after: Option<i64>,
         limit: usize,
     ) -> StoreResult<Page<Record>>;
+
+    /// One page of the customers list.
+    async fn customers(&self, q: &CustomerQuery) -> StoreResult<ListPage<CustomerListItem>>;
+
+    /// The customer 360 view; `NotFound` for an unknown customer.
+    async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView>;
+
+    /// Up to `limit` timeline items after `after` (newest first); `NotFound` for an unknown
+    /// customer.
+    async fn timeline(
+        &self,
+        id: &ExternalId,
+        after: Option<&TimelineCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<TimelineItem>>;
+
+    /// Erases a customer and everything recorded about them (orders, lines, events,
+    /// interactions, feedback, consents). `NotFound` for an unknown customer.
+    async fn delete_customer(&self, id: &ExternalId) -> StoreResult<()>;
 }
+
+/// What the server needs of a database: customer data and access control, on one backend.
+pub trait Backend: Store + AccessStore {}
+
+impl<T: Store + AccessStore> Backend for T {}
 
 /// Reads every page of an export, for tests and small tables.
 pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record>> {

@@ -1,0 +1,145 @@
+//! Who may do what: users with roles, API keys with scopes, and the one rule that decides.
+//!
+//! Secrets never appear here in clear: stores keep password hashes (argon2id, computed by the
+//! server) and SHA-256 digests of API keys and session tokens.
+
+use crate::entity::Email;
+use crate::value::Timestamp;
+use crate::vocabulary::vocabulary;
+use serde::Serialize;
+
+vocabulary!(
+    /// A person's role. Admins manage users and keys; members change data; viewers read.
+    Role {
+        Admin = "admin",
+        Member = "member",
+        Viewer = "viewer",
+    }
+);
+
+vocabulary!(
+    /// What an API key may do, mirroring the roles: read, write (read + change data), admin.
+    Scope {
+        Read = "read",
+        Write = "write",
+        Admin = "admin",
+    }
+);
+
+/// The kinds of action a request performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Permission {
+    /// Read customer data and reports.
+    Read,
+    /// Create, change or delete customer data.
+    Write,
+    /// Manage users, API keys and settings.
+    Manage,
+}
+
+impl Role {
+    pub fn allows(self, p: Permission) -> bool {
+        p <= match self {
+            Role::Admin => Permission::Manage,
+            Role::Member => Permission::Write,
+            Role::Viewer => Permission::Read,
+        }
+    }
+}
+
+impl Scope {
+    pub fn allows(self, p: Permission) -> bool {
+        p <= match self {
+            Scope::Admin => Permission::Manage,
+            Scope::Write => Permission::Write,
+            Scope::Read => Permission::Read,
+        }
+    }
+}
+
+/// A login name: an e-mail address compared case-insensitively (stored lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Login(String);
+
+impl Login {
+    pub fn parse(s: &str) -> Result<Login, String> {
+        Ok(Login(Email::parse(s)?.as_str().to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person who signs in to the web UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub login: Login,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+/// A user to create; `password_hash` is a PHC string (argon2id).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: Login,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// An API key as listed: everything but the secret. `prefix` is the public part of the key that
+/// identifies it (shown in lists so people can tell keys apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An API key to create: `digest` is the hex SHA-256 of the whole key.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub name: String,
+    pub scope: Scope,
+    pub prefix: String,
+    pub digest: String,
+}
+
+/// A signed-in browser session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// The token forms must echo back (synchroniser-token CSRF protection).
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_scopes_form_a_ladder() {
+        use Permission::*;
+        assert!(Role::Viewer.allows(Read) && !Role::Viewer.allows(Write));
+        assert!(Role::Member.allows(Write) && !Role::Member.allows(Manage));
+        assert!(Role::Admin.allows(Manage));
+        assert!(Scope::Read.allows(Read) && !Scope::Read.allows(Write));
+        assert!(Scope::Write.allows(Write) && !Scope::Write.allows(Manage));
+        assert!(Scope::Admin.allows(Manage));
+    }
+
+    #[test]
+    fn logins_compare_case_insensitively() {
+        assert_eq!(Login::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert!(Login::parse("ann").is_err());
+    }
+}
