@@ -15,16 +15,23 @@
 //!   That is what keeps outcomes (inserted vs updated) and recomputed summaries exact when several
 //!   importers run at once; readers are never blocked (MVCC).
 //! * **Dry runs** do all the work and roll back.
+//! * **Reads made of several queries** (the customer view, a timeline page, an export page of
+//!   orders) run in one read-only REPEATABLE READ transaction, so they see one snapshot.
+//! * **Access control** (users, sessions, API keys; `access.rs`) writes single rows without the
+//!   writer lock: those rows never touch summaries, and a sign-in or an API request must not
+//!   wait behind an import batch.
 //!
 //! Schema decisions (identity ids, `TIMESTAMPTZ`, `BIGINT` money, `JSON` rather than `JSONB`)
 //! are commented in `migrations/0001_init.sql`.
 
+mod access;
 mod activity;
 mod customers;
 mod orders;
 mod read;
 mod resolve;
 mod summary;
+mod view;
 
 use async_trait::async_trait;
 use rapport_core::record::FeedbackRow;
@@ -33,8 +40,9 @@ use rapport_core::{
     Product,
 };
 use rapport_store::{
-    Counts, IngestOptions, Kind, OrderGroup, Page, Record, RowOutcome, Store, StoreError,
-    StoreResult, SummaryMismatch,
+    Counts, CustomerListItem, CustomerQuery, CustomerView, IngestOptions, Kind, ListPage,
+    OrderGroup, Page, Record, RowOutcome, Store, StoreError, StoreResult, SummaryMismatch,
+    TimelineCursor, TimelineItem,
 };
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
@@ -284,5 +292,30 @@ impl Store for PgStore {
         limit: usize,
     ) -> StoreResult<Page<Record>> {
         read::export(&self.pool, kind, after, limit).await
+    }
+
+    async fn customers(&self, q: &CustomerQuery) -> StoreResult<ListPage<CustomerListItem>> {
+        view::customers(&self.pool, q).await
+    }
+
+    async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView> {
+        view::customer(&self.pool, id).await
+    }
+
+    async fn timeline(
+        &self,
+        id: &ExternalId,
+        after: Option<&TimelineCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<TimelineItem>> {
+        view::timeline(&self.pool, id, after, limit).await
+    }
+
+    /// A write like any batch (the writer lock): erasure takes the customer's orders and
+    /// activity with it, and must not interleave with a batch recomputing their summary.
+    async fn delete_customer(&self, id: &ExternalId) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        view::delete_customer(&mut tx, id).await?;
+        finish(tx, false).await
     }
 }

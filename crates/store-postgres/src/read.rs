@@ -1,8 +1,8 @@
 //! Reads: counts, summaries, and keyset-paginated export of every kind.
 
 use crate::customers::{
-    COMPANY_SELECT, CUSTOMER_SELECT, PRODUCT_SELECT, company_from_row, customer_from_row,
-    product_from_row,
+    COMPANY_SELECT, CUSTOMER_COLUMNS, CUSTOMER_TABLES, PRODUCT_SELECT, company_from_row,
+    customer_from_row, product_from_row,
 };
 use crate::summary::{COLUMNS, from_row};
 use crate::{db_err, ext_id, get, invalid};
@@ -10,7 +10,7 @@ use rapport_core::record::OrderRow;
 use rapport_core::*;
 use rapport_store::{Counts, Kind, Page, Record, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
 use std::collections::HashMap;
 
 pub(crate) async fn counts(pool: &PgPool) -> StoreResult<Counts> {
@@ -110,8 +110,75 @@ async fn page<'c, T>(
     Ok(Page { items, next })
 }
 
-fn parse<T>(r: &PgRow, i: usize, f: fn(&str) -> Result<T, String>, what: &str) -> StoreResult<T> {
+pub(crate) fn parse<T>(
+    r: &PgRow,
+    i: usize,
+    f: fn(&str) -> Result<T, String>,
+    what: &str,
+) -> StoreResult<T> {
     f(&get::<String>(r, i)?).map_err(|e| invalid(what, e))
+}
+
+/// Selected columns and tables of each activity stream (the internal id first), for export and
+/// the timeline; `x` is the stream's table.
+pub(crate) const EVENT_FROM: &str = "x.id, x.external_id, c.external_id, x.name, x.at,
+    x.properties::text FROM events x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const INTERACTION_FROM: &str = "x.id, x.external_id, c.external_id, x.channel,
+    x.direction, x.subject, x.body, x.at FROM interactions x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const FEEDBACK_FROM: &str = "x.id, x.external_id, c.external_id, x.source, x.text,
+    x.rating, x.created_at FROM feedback x JOIN customers c ON c.id = x.customer_id";
+pub(crate) const CONSENT_FROM: &str = "x.id, x.external_id, c.external_id, x.purpose, x.granted,
+    x.source, x.at FROM consents x JOIN customers c ON c.id = x.customer_id";
+
+pub(crate) fn event_from_row(r: &PgRow) -> StoreResult<(i64, Event)> {
+    let props: String = get(r, 5)?;
+    let properties =
+        serde_json::from_str(&props).map_err(|e| invalid("event properties", e.to_string()))?;
+    let e = Event {
+        id: ext_id(get(r, 1)?)?,
+        customer: ext_id(get(r, 2)?)?,
+        name: get(r, 3)?,
+        at: get(r, 4)?,
+        properties,
+    };
+    Ok((get(r, 0)?, e))
+}
+
+pub(crate) fn interaction_from_row(r: &PgRow) -> StoreResult<(i64, Interaction)> {
+    let i = Interaction {
+        id: ext_id(get(r, 1)?)?,
+        customer: ext_id(get(r, 2)?)?,
+        channel: parse(r, 3, Channel::parse, "channel")?,
+        direction: parse(r, 4, Direction::parse, "direction")?,
+        subject: get(r, 5)?,
+        body: get(r, 6)?,
+        at: get(r, 7)?,
+    };
+    Ok((get(r, 0)?, i))
+}
+
+pub(crate) fn feedback_from_row(r: &PgRow) -> StoreResult<(i64, Feedback)> {
+    let f = Feedback {
+        id: ext_id(get(r, 1)?)?,
+        customer: ext_id(get(r, 2)?)?,
+        source: get(r, 3)?,
+        text: get(r, 4)?,
+        rating: get(r, 5)?,
+        created_at: get(r, 6)?,
+    };
+    Ok((get(r, 0)?, f))
+}
+
+pub(crate) fn consent_from_row(r: &PgRow) -> StoreResult<(i64, Consent)> {
+    let c = Consent {
+        id: ext_id(get(r, 1)?)?,
+        customer: ext_id(get(r, 2)?)?,
+        purpose: parse(r, 3, Purpose::parse, "purpose")?,
+        granted: get(r, 4)?,
+        source: get(r, 5)?,
+        at: get(r, 6)?,
+    };
+    Ok((get(r, 0)?, c))
 }
 
 pub(crate) async fn export(
@@ -121,15 +188,13 @@ pub(crate) async fn export(
     limit: usize,
 ) -> StoreResult<Page<Record>> {
     let keyset = "WHERE x.id > $1 ORDER BY x.id LIMIT $2";
-    let activity = |cols: &str, table: &str| {
-        format!(
-            "SELECT x.id, x.external_id, c.external_id, {cols}
-               FROM {table} x JOIN customers c ON c.id = x.customer_id {keyset}"
-        )
-    };
+    let sql = |from: &str| format!("SELECT {from} {keyset}");
     match kind {
         Kind::Customers => {
-            let sql = format!("{CUSTOMER_SELECT} WHERE c.id > $1 ORDER BY c.id LIMIT $2");
+            let sql = format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM {CUSTOMER_TABLES}
+                  WHERE c.id > $1 ORDER BY c.id LIMIT $2"
+            );
             page(pool, sql, after, limit, |r| {
                 customer_from_row(r).map(|(k, v)| (k, Record::Customer(v)))
             })
@@ -151,69 +216,28 @@ pub(crate) async fn export(
         }
         Kind::Orders => export_orders(pool, after, limit).await,
         Kind::Events => {
-            let sql = activity("x.name, x.at, x.properties::text", "events");
-            page(pool, sql, after, limit, |r| {
-                let props: String = get(r, 5)?;
-                let properties = serde_json::from_str(&props)
-                    .map_err(|e| invalid("event properties", e.to_string()))?;
-                let e = Event {
-                    id: ext_id(get(r, 1)?)?,
-                    customer: ext_id(get(r, 2)?)?,
-                    name: get(r, 3)?,
-                    at: get(r, 4)?,
-                    properties,
-                };
-                Ok((get(r, 0)?, Record::Event(e)))
-            })
-            .await
+            let map = |r: &PgRow| event_from_row(r).map(|(k, v)| (k, Record::Event(v)));
+            page(pool, sql(EVENT_FROM), after, limit, map).await
         }
         Kind::Interactions => {
-            let sql = activity("x.channel, x.direction, x.subject, x.body, x.at", "interactions");
-            page(pool, sql, after, limit, |r| {
-                let i = Interaction {
-                    id: ext_id(get(r, 1)?)?,
-                    customer: ext_id(get(r, 2)?)?,
-                    channel: parse(r, 3, Channel::parse, "channel")?,
-                    direction: parse(r, 4, Direction::parse, "direction")?,
-                    subject: get(r, 5)?,
-                    body: get(r, 6)?,
-                    at: get(r, 7)?,
-                };
-                Ok((get(r, 0)?, Record::Interaction(i)))
-            })
-            .await
+            let map = |r: &PgRow| interaction_from_row(r).map(|(k, v)| (k, Record::Interaction(v)));
+            page(pool, sql(INTERACTION_FROM), after, limit, map).await
         }
         Kind::Feedback => {
-            let sql = activity("x.source, x.text, x.rating, x.created_at", "feedback");
-            page(pool, sql, after, limit, |r| {
-                let f = Feedback {
-                    id: ext_id(get(r, 1)?)?,
-                    customer: ext_id(get(r, 2)?)?,
-                    source: get(r, 3)?,
-                    text: get(r, 4)?,
-                    rating: get(r, 5)?,
-                    created_at: get(r, 6)?,
-                };
-                Ok((get(r, 0)?, Record::Feedback(f)))
-            })
-            .await
+            let map = |r: &PgRow| feedback_from_row(r).map(|(k, v)| (k, Record::Feedback(v)));
+            page(pool, sql(FEEDBACK_FROM), after, limit, map).await
         }
         Kind::Consents => {
-            let sql = activity("x.purpose, x.granted, x.source, x.at", "consents");
-            page(pool, sql, after, limit, |r| {
-                let c = Consent {
-                    id: ext_id(get(r, 1)?)?,
-                    customer: ext_id(get(r, 2)?)?,
-                    purpose: parse(r, 3, Purpose::parse, "purpose")?,
-                    granted: get(r, 4)?,
-                    source: get(r, 5)?,
-                    at: get(r, 6)?,
-                };
-                Ok((get(r, 0)?, Record::Consent(c)))
-            })
-            .await
+            let map = |r: &PgRow| consent_from_row(r).map(|(k, v)| (k, Record::Consent(v)));
+            page(pool, sql(CONSENT_FROM), after, limit, map).await
         }
     }
+}
+
+/// A read-only transaction on one snapshot, for reads made of several queries that must agree
+/// with each other (a concurrent batch commits either wholly before or wholly after).
+pub(crate) async fn snapshot(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres>> {
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await.map_err(db_err)
 }
 
 /// Orders export one row per line with the header repeated (one header-only row for an order
@@ -224,11 +248,7 @@ async fn export_orders(
     after: Option<i64>,
     limit: usize,
 ) -> StoreResult<Page<Record>> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let mut tx = snapshot(pool).await?;
     let sql = "SELECT x.id, x.external_id, c.external_id, x.placed_at, x.currency, x.status
                  FROM orders x JOIN customers c ON c.id = x.customer_id
                 WHERE x.id > $1 ORDER BY x.id LIMIT $2";

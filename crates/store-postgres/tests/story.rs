@@ -4,7 +4,9 @@
 
 use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
-use rapport_store::{IngestOptions, Kind, Record, RowOutcome, Store, export_all, story};
+use rapport_store::{
+    IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_views,
+};
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
 use std::future::Future;
@@ -43,20 +45,23 @@ where
 }
 
 macro_rules! story_test {
-    ($name:ident) => {
+    ($suite:ident :: $name:ident) => {
         #[tokio::test]
         async fn $name() {
             let Some(url) = database_url() else { return };
-            with_stores(&url, |[s]| async move { story::$name(&s).await }).await;
+            with_stores(&url, |[s]| async move { $suite::$name(&s).await }).await;
         }
     };
 }
 
-story_test!(customers_upsert_and_merge);
-story_test!(orders_and_summaries);
-story_test!(reappearing_order_reimports_unchanged);
-story_test!(dry_run_stores_nothing);
-story_test!(activity_streams);
+story_test!(story::customers_upsert_and_merge);
+story_test!(story::orders_and_summaries);
+story_test!(story::reappearing_order_reimports_unchanged);
+story_test!(story::dry_run_stores_nothing);
+story_test!(story::activity_streams);
+story_test!(story_views::customers_list);
+story_test!(story_views::customer_view_timeline_erasure);
+story_test!(story_views::access);
 
 #[tokio::test]
 async fn export_round_trips() {
