@@ -1,10 +1,10 @@
 //! Picks the backend from the `--db` value: a postgres:// URL or a SQLite file path.
 
 use anyhow::{Context, Result};
-use rapport_store::Store;
+use rapport_store::Backend;
 use std::sync::Arc;
 
-pub async fn open(db: &str) -> Result<Arc<dyn Store>> {
+pub async fn open(db: &str) -> Result<Arc<dyn Backend>> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         let store = rapport_store_postgres::PgStore::connect(db)
             .await

@@ -1,10 +1,12 @@
 //! `rapport`: the command-line entry point. Thin: parse arguments, open the store, call the
 //! command module, print.
 
+mod access;
 mod db;
 mod demo;
 mod import;
 mod report;
+mod serve;
 
 // glibc's allocator spent over half of a large import in malloc/free: rows are allocated on the
 // reader thread and freed on the writer thread. mimalloc handles that cross-thread pattern well.
@@ -39,8 +41,20 @@ enum Command {
         #[command(subcommand)]
         report: report::Report,
     },
-    /// Build a realistic demo company in the database and print its summary.
-    Demo(report::DemoArgs),
+    /// Build a realistic demo company, then serve it (prints the URL and a demo sign-in).
+    Demo(serve::DemoArgs),
+    /// Serve the web UI and the REST API.
+    Serve(serve::ServeArgs),
+    /// Manage users who sign in to the web UI.
+    User {
+        #[command(subcommand)]
+        command: access::UserCommand,
+    },
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: access::ApiKeyCommand,
+    },
     /// Apply pending database migrations and exit (they also run at every start).
     Migrate,
     /// Recompute every per-customer summary from the raw rows and report any difference.
@@ -66,7 +80,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run_import(store.as_ref(), args).await,
         Command::Export(args) => import::run_export(store.as_ref(), args).await,
         Command::Report { report } => report::run(store.as_ref(), report).await,
-        Command::Demo(args) => report::run_demo(store.as_ref(), args).await,
+        Command::Demo(args) => serve::run_demo(store, args).await,
+        Command::Serve(args) => serve::run_serve(store, args).await,
+        Command::User { command } => access::run_user(store.as_ref(), command).await,
+        Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());
             Ok(())

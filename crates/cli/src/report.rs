@@ -2,7 +2,7 @@
 
 use crate::import::OutputFormat;
 use anyhow::{Result, bail};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use rapport_store::{Counts, Store};
 
@@ -69,26 +69,4 @@ pub async fn run_check(store: &dyn Store) -> Result<()> {
         eprintln!("{}: stored {:?}\n   recomputed {:?}", m.customer, m.stored, m.recomputed);
     }
     bail!("{} customer summaries differ from their recomputation", mismatches.len())
-}
-
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Number of customers.
-    #[arg(long, default_value_t = 20_000)]
-    customers: usize,
-    /// Random seed: the same seed builds the same company.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-}
-
-pub async fn run_demo(store: &dyn Store, a: DemoArgs) -> Result<()> {
-    if store.counts().await?.customers > 0 {
-        bail!(
-            "the database already holds customers; run the demo on an empty database (e.g. --db demo.db)"
-        );
-    }
-    let start = std::time::Instant::now();
-    crate::demo::build(store, a.customers, a.seed).await?;
-    eprintln!("demo company built in {:.1} s", start.elapsed().as_secs_f64());
-    print_summary(store.backend(), &store.counts().await?, OutputFormat::Table)
 }

@@ -30,7 +30,7 @@ const KINDS: [&str; 8] = [
 fn export_then_import_reproduces_every_kind_in_csv_and_jsonl() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    rapport(d, "a.db", &["demo", "--customers", "400", "--seed", "7"]);
+    rapport(d, "a.db", &["demo", "--customers", "400", "--seed", "7", "--no-serve"]);
     for (format, db) in [("csv", "b.db"), ("jsonl", "c.db")] {
         for kind in KINDS {
             let file = format!("{kind}.{format}");

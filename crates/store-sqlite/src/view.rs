@@ -174,6 +174,9 @@ pub(crate) fn customer(c: &Connection, id: &ExternalId) -> StoreResult<CustomerV
     Ok(CustomerView { customer, company, summary, consents })
 }
 
+/// Reads one stream's row as a timeline item.
+type RowMapper = fn(&rusqlite::Row<'_>) -> rusqlite::Result<TimelineItem>;
+
 pub(crate) fn timeline(
     c: &Connection,
     id: &ExternalId,
@@ -184,7 +187,7 @@ pub(crate) fn timeline(
     let until = after.map_or(i64::MAX, |a| to_micros(a.at));
     let n = (limit + TIMELINE_SLACK) as i64;
     let mut items = orders_before(c, internal, until, n)?;
-    let streams: [(&str, &str, fn(&rusqlite::Row<'_>) -> rusqlite::Result<TimelineItem>); 4] = [
+    let streams: [(&str, &str, RowMapper); 4] = [
         (EVENT_FROM, "at", |r| event_from_row(r).map(|(_, v)| TimelineItem::Event(v))),
         (INTERACTION_FROM, "at", |r| {
             interaction_from_row(r).map(|(_, v)| TimelineItem::Interaction(v))

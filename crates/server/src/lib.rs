@@ -1,0 +1,104 @@
+//! Rapport's HTTP server: the REST API under `/api/v1`, the server-rendered web UI, access
+//! control and operational endpoints. Handlers parse, call the store, and map; the one
+//! error-to-HTTP mapping lives in [`error`].
+//!
+//! The CLI and the tests start it the same way: build an [`AppState`], bind a listener, call
+//! [`launch`].
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod limit;
+mod observe;
+pub mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use rapport_store::Backend;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted (JSON batches included).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Server settings, from flags and `RAPPORT_...` variables in the CLI.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark cookies `Secure` always (set when serving behind TLS). Without it they are marked
+    /// `Secure` only when the request arrived over HTTPS (`X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// Serve `/metrics` without credentials (for a Prometheus scraper on a private network).
+    pub public_metrics: bool,
+    pub session_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            public_metrics: true,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+        }
+    }
+}
+
+/// Everything handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<dyn Backend>,
+    pub settings: Arc<Settings>,
+    pub key_uses: Arc<auth::KeyUses>,
+    pub limiter: Arc<limit::LoginLimiter>,
+    pub metrics: observe::Metrics,
+}
+
+impl AppState {
+    pub fn new(db: Arc<dyn Backend>, settings: Settings) -> AppState {
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            key_uses: Arc::default(),
+            limiter: Arc::new(limit::LoginLimiter::new(5, Duration::from_secs(15 * 60))),
+            metrics: observe::Metrics::get(),
+        }
+    }
+}
+
+/// The whole application: API, pages, operational endpoints, and the layers every response
+/// passes through (security headers, metrics, tracing, body limit, panic guard).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(observe::routes())
+        .merge(api::routes())
+        .merge(pages::routes())
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
+        .layer(axum::middleware::from_fn(observe::security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(observe::panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Unknown routes: problem+json under `/api`, an HTML page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        error::ApiError::NotFound(format!("route {}", uri.path())).into_response()
+    } else {
+        pages::not_found_page().await
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn launch(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
