@@ -1,0 +1,210 @@
+//! The web UI in a real browser: headless Chromium driven through chromedriver (Debian's
+//! `chromium` and `chromium-driver`). Each test saves a screenshot under the test target dir.
+//! Without chromedriver on the machine the tests say so and skip.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use rapport_core::access::Role;
+use rapport_core::record::{CustomerRef, FeedbackRow};
+use rapport_core::value::parse_timestamp;
+use rapport_core::{Consent, Customer, Email, ExternalId, Purpose};
+use rapport_server::{AppState, Settings, auth};
+use rapport_store::{Backend, IngestOptions, story};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PASSWORD: &str = "a long password";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn chromedriver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(String::from)
+}
+
+/// Starts chromedriver on a free port and a headless Chromium session on it.
+async fn browser() -> Option<(Driver, Client)> {
+    let Some(bin) = chromedriver() else {
+        std::io::stderr()
+            .write_all(b"SKIPPED: chromedriver not found (apt-get install chromium chromium-driver); browser tests not run\n")
+            .ok();
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--window-size=1280,900"]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        if let Ok(c) = ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await
+        {
+            return Some((driver, c));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("could not start a Chromium session through chromedriver");
+}
+
+struct App {
+    base: String,
+    db: Arc<dyn Backend>,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Backend> =
+        Arc::new(rapport_store_sqlite::SqliteStore::open(dir.path().join("b.db")).unwrap());
+    seed(db.as_ref()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.clone(), Settings::default());
+    tokio::spawn(rapport_server::launch(state, listener, std::future::pending()));
+    App { base, db, _dir: dir }
+}
+
+async fn seed(db: &dyn Backend) {
+    let o = IngestOptions::default();
+    let mut people = Vec::new();
+    for (id, name, email) in [
+        ("c1", "Ann Smith", "ann@example.com"),
+        ("c2", "Bob Jones", "bob@example.com"),
+        ("c3", "Cleo Smith", "cleo@example.com"),
+    ] {
+        let mut c = Customer::bare(ExternalId::parse(id).unwrap());
+        c.name = Some(name.into());
+        c.email = Some(Email::parse(email).unwrap());
+        c.country = Some("DE".into());
+        people.push(c);
+    }
+    db.upsert_customers(people, &o).await.unwrap();
+    let fb = FeedbackRow {
+        id: ExternalId::parse("f1").unwrap(),
+        customer: CustomerRef::Id(ExternalId::parse("c1").unwrap()),
+        source: "email".into(),
+        text: Some("The export to PDF saves me an hour every week".into()),
+        rating: Some(9),
+        created_at: parse_timestamp("2024-05-01", None).unwrap(),
+    };
+    db.ingest_feedback(vec![fb], &o).await.unwrap();
+    let rows = vec![
+        story::line_row("o1", "c1", "2024-03-02 10:00", "pro-plan", 1, "490"),
+        story::line_row("o1", "c1", "2024-03-02 10:00", "seat", 4, "25.50"),
+        story::line_row("o2", "c1", "2024-06-14 09:30", "seat", 2, "25.50"),
+    ];
+    db.ingest_orders(story::group(rows), &o).await.unwrap();
+    let consent = Consent {
+        id: ExternalId::parse("k1").unwrap(),
+        customer: ExternalId::parse("c1").unwrap(),
+        purpose: Purpose::Marketing,
+        granted: true,
+        source: Some("signup form".into()),
+        at: parse_timestamp("2024-03-01", None).unwrap(),
+    };
+    db.ingest_consents(vec![consent], &o).await.unwrap();
+    let admin = auth::new_user("admin@example.com", "Ada Admin", Role::Admin.as_str(), PASSWORD);
+    db.create_user(admin.unwrap()).await.unwrap();
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn sign_in(c: &Client, app: &App) {
+    c.goto(&format!("{}/customers", app.base)).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "redirected to sign in");
+    c.find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys("admin@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table.list")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/customers", "back where we wanted to go");
+}
+
+#[tokio::test]
+async fn sign_in_search_and_open_the_customer_360_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    sign_in(&c, &app).await;
+    screenshot(&c, "customers-list").await;
+    let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
+    search.send_keys("smith").await.unwrap();
+    c.find(Locator::Css("form.filters button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::LinkText("Cleo Smith")).await.unwrap();
+    let rows = c.find_all(Locator::Css("table.list tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2, "Ann Smith and Cleo Smith, not Bob Jones");
+    c.find(Locator::LinkText("Ann Smith")).await.unwrap().click().await.unwrap();
+    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Ann Smith");
+    let timeline = c.find(Locator::Css("ol.timeline")).await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("saves me an hour"), "the feedback is on the timeline: {timeline}");
+    screenshot(&c, "customer-360").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn create_an_api_key_that_then_works() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    sign_in(&c, &app).await;
+    c.find(Locator::LinkText("Settings")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::LinkText("API keys")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("CRM sync")
+        .await
+        .unwrap();
+    c.find(Locator::Css("select[name=scope] option[value=write]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::XPath("//button[text()='Create key']")).await.unwrap().click().await.unwrap();
+    let key = c.wait().for_element(Locator::Id("new-key")).await.unwrap().text().await.unwrap();
+    screenshot(&c, "api-key-created").await;
+    let keys = app.db.api_keys().await.unwrap();
+    assert_eq!((keys.len(), keys[0].name.as_str()), (1, "CRM sync"));
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/customers?q=ann", app.base))
+        .bearer_auth(key.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the key shown once works for the API");
+    c.close().await.unwrap();
+}
