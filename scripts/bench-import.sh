@@ -14,7 +14,8 @@ bin="$CARGO_TARGET_DIR/release/rapport"
 
 # Replica k gets its own invoice and customer ids, so it is new data, not a re-import.
 csv="$work/retail_x$replicas.csv"
-zcat "$src" | awk -F, -v n="$replicas" 'NR == 1 { header = $0; next } { rows[NR] = $0 }
+# With BENCH_DIR set, a CSV built by an earlier run is reused (building x100 takes minutes).
+[ -s "$csv" ] || zcat "$src" | awk -F, -v n="$replicas" 'NR == 1 { header = $0; next } { rows[NR] = $0 }
   END { print header; for (k = 0; k < n; k++) for (i = 2; i <= NR; i++) {
     $0 = rows[i]; split(rows[i], f, ","); line = rows[i]
     sub(/^[^,]*/, k "-" f[1], line)
@@ -23,6 +24,7 @@ zcat "$src" | awk -F, -v n="$replicas" 'NR == 1 { header = $0; next } { rows[NR]
 lines=$(($(wc -l < "$csv") - 1))
 echo "input: $lines rows ($(du -h "$csv" | cut -f1)), Online Retail x $replicas"
 
+rm -f "$work"/rapport.db* "$work"/bare.db*
 t0=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$work/rss" "$bin" --db "$work/rapport.db" import orders "$csv" --currency GBP \
   --map order=InvoiceNo --map sku=StockCode --map quantity=Quantity --map placed_at=InvoiceDate \
