@@ -162,22 +162,17 @@ fn read_batches(
             }
         }
     }
-    b.close_group();
+    b.orders.close();
     let _ = tx.blocking_send(Ok(b.take(rows.columns_now())));
 }
 
-/// Accumulates one batch. Orders group contiguous rows of one order; `lines_seen` continues
-/// line numbering when an order's rows are split across batches or reappear later in the file
-/// (keyed by a 64-bit hash of the order id: 16 bytes per order, not the id itself).
+/// Accumulates one batch; order rows go through an [`OrderGrouper`].
 struct Builder {
     kind: Kind,
     raw: Vec<RawRow>,
     failed: Vec<(RawRow, FieldError)>,
     items: Vec<Item>,
-    groups: Vec<OrderGroup>,
-    open: Option<OrderGroup>,
-    lines_seen: HashMap<u64, u32>,
-    max_group: usize,
+    orders: OrderGrouper,
 }
 
 enum Item {
@@ -197,10 +192,7 @@ impl Builder {
             raw: Vec::new(),
             failed: Vec::new(),
             items: Vec::new(),
-            groups: Vec::new(),
-            open: None,
-            lines_seen: HashMap::new(),
-            max_group: 10_000,
+            orders: OrderGrouper::new(),
         }
     }
 
@@ -210,7 +202,7 @@ impl Builder {
 
     /// Rows of the order group still being read (they wait for the next batch).
     fn open_len(&self) -> usize {
-        self.open.as_ref().map_or(0, |g| g.rows.len())
+        self.orders.open_len()
     }
 
     fn add(&mut self, m: &Mapping, raw: RawRow, p: &ParseOptions) {
@@ -225,7 +217,7 @@ impl Builder {
             Kind::Consents => rec::parse_consent(&f, p).map(Item::Consent),
             Kind::Orders => match rec::parse_order_row(&f, p) {
                 Ok(row) => {
-                    self.add_order_row(row);
+                    self.orders.push(row);
                     self.raw.push(raw);
                     return;
                 }
@@ -238,35 +230,6 @@ impl Builder {
                 self.raw.push(raw);
             }
             Err(e) => self.failed.push((raw, e)),
-        }
-    }
-
-    fn add_order_row(&mut self, row: rec::OrderRow) {
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|g| g.order != row.order || g.rows.len() >= self.max_group)
-        {
-            self.close_group();
-        }
-        match &mut self.open {
-            Some(g) => g.rows.push(row),
-            None => {
-                let seen = self.lines_seen.get(&key(&row.order)).copied().unwrap_or(0);
-                self.open = Some(OrderGroup {
-                    order: row.order.clone(),
-                    first_line_no: seen + 1,
-                    rows: vec![row],
-                });
-            }
-        }
-    }
-
-    fn close_group(&mut self) {
-        if let Some(g) = self.open.take() {
-            let lines = g.rows.iter().filter(|r| r.line.is_some()).count() as u32;
-            *self.lines_seen.entry(key(&g.order)).or_default() += lines;
-            self.groups.push(g);
         }
     }
 
@@ -284,7 +247,7 @@ impl Builder {
             Kind::Customers => Payload::Customers(only!(Customer)),
             Kind::Companies => Payload::Companies(only!(Company)),
             Kind::Products => Payload::Products(only!(Product)),
-            Kind::Orders => Payload::Orders(std::mem::take(&mut self.groups)),
+            Kind::Orders => Payload::Orders(self.orders.take()),
             Kind::Events => Payload::Events(only!(Event)),
             Kind::Interactions => Payload::Interactions(only!(Interaction)),
             Kind::Feedback => Payload::Feedback(only!(Feedback)),
@@ -300,6 +263,82 @@ impl Builder {
             failed: std::mem::take(&mut self.failed),
             payload,
         }
+    }
+}
+
+/// Groups order rows the way every ingest path must, so that re-sending the same rows maps every
+/// line onto itself: contiguous rows of one order form an [`OrderGroup`]; an order whose rows
+/// reappear later (or whose group was split) continues its line numbering. `lines_seen` is keyed
+/// by a 64-bit hash of the order id: 16 bytes per order, not the id itself.
+#[derive(Debug)]
+pub struct OrderGrouper {
+    groups: Vec<OrderGroup>,
+    open: Option<OrderGroup>,
+    lines_seen: HashMap<u64, u32>,
+    max_group: usize,
+}
+
+impl Default for OrderGrouper {
+    fn default() -> Self {
+        OrderGrouper::new()
+    }
+}
+
+impl OrderGrouper {
+    pub fn new() -> OrderGrouper {
+        OrderGrouper {
+            groups: Vec::new(),
+            open: None,
+            lines_seen: HashMap::new(),
+            max_group: 10_000,
+        }
+    }
+
+    /// Adds the next row in input order.
+    pub fn push(&mut self, row: rec::OrderRow) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|g| g.order != row.order || g.rows.len() >= self.max_group)
+        {
+            self.close();
+        }
+        match &mut self.open {
+            Some(g) => g.rows.push(row),
+            None => {
+                let seen = self.lines_seen.get(&key(&row.order)).copied().unwrap_or(0);
+                self.open = Some(OrderGroup {
+                    order: row.order.clone(),
+                    first_line_no: seen + 1,
+                    rows: vec![row],
+                });
+            }
+        }
+    }
+
+    /// Rows of the group still being read (the last rows pushed).
+    pub fn open_len(&self) -> usize {
+        self.open.as_ref().map_or(0, |g| g.rows.len())
+    }
+
+    /// Ends the open group: the next row starts a new one even if it is of the same order.
+    pub fn close(&mut self) {
+        if let Some(g) = self.open.take() {
+            let lines = g.rows.iter().filter(|r| r.line.is_some()).count() as u32;
+            *self.lines_seen.entry(key(&g.order)).or_default() += lines;
+            self.groups.push(g);
+        }
+    }
+
+    /// The closed groups so far, in input order (the open group stays open).
+    pub fn take(&mut self) -> Vec<OrderGroup> {
+        std::mem::take(&mut self.groups)
+    }
+
+    /// Every group, in input order: their rows, flattened, are the rows pushed.
+    pub fn finish(mut self) -> Vec<OrderGroup> {
+        self.close();
+        self.groups
     }
 }
 

@@ -14,6 +14,6 @@ mod source;
 
 pub use error::IngestError;
 pub use export::{ExportFormat, export};
-pub use import::{ImportOptions, ImportReport, Progress, import};
+pub use import::{ImportOptions, ImportReport, OrderGrouper, Progress, import};
 pub use mapping::{ColumnRef, parse_map_arg};
 pub use source::{Delimiter, Format};

@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::sync::Arc;
 
+#[path = "http/batch.rs"]
+mod batch;
+
 struct App {
     base: String,
     db: Arc<dyn Backend>,
@@ -406,6 +409,10 @@ async fn the_same_api_story_on_postgresql() {
     assert_eq!(s, 201, "{b}");
     let (s, b) = app.call(&key, Method::GET, "/api/v1/customers?q=pia", None).await;
     assert_eq!((s, b["items"][0]["id"].as_str()), (StatusCode::OK, Some("p1")));
+    let lines = json!([{"order": "o1", "customer": "p1", "placed_at": "2024-01-01", "amount": "2"},
+        {"order": "o1", "sku": "x", "quantity": 2, "unit_price": 1.5}]);
+    assert_eq!(app.batch(&key, "orders", lines.clone()).await["inserted"], 2);
+    assert_eq!(app.batch(&key, "orders", lines).await["unchanged"], 2);
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

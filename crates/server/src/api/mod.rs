@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, and its OpenAPI 3.1 document at `/api/openapi.json`,
 //! generated from the handlers and types below (so it cannot drift from the code).
 
+pub mod batch;
 pub mod customers;
 pub mod dto;
 
@@ -25,7 +26,11 @@ use utoipa_axum::routes;
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "customers", description = "Customers, their 360 view and timeline")),
+    tags(
+        (name = "customers", description = "Customers, their 360 view and timeline"),
+        (name = "ingest", description = "Bulk ingest: up to 10,000 events, order lines or \
+            feedback items per call, validated like file imports and idempotent on re-send"),
+    ),
 )]
 pub struct ApiDoc;
 
@@ -46,6 +51,9 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::get, customers::update, customers::delete))
         .routes(routes!(customers::timeline))
+        .routes(routes!(batch::events))
+        .routes(routes!(batch::orders))
+        .routes(routes!(batch::feedback))
         .split_for_parts()
 }
 
