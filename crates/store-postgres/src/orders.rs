@@ -347,14 +347,38 @@ impl LineArrays {
         self.amount.push(l.3);
     }
 
+    /// New lines go straight into `order_lines` with `COPY ... FROM STDIN` (text format): they
+    /// are plain inserts (the replay knows none of them is stored), and COPY skips building and
+    /// decoding six parameter arrays.
     async fn insert(self, c: &mut PgConnection) -> StoreResult<()> {
-        self.execute(
-            c,
-            "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price_e4, amount_e4)
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[],
-                                  $5::bigint[], $6::bigint[])",
-        )
-        .await
+        if self.order_id.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(self.order_id.len() * 48);
+        for i in 0..self.order_id.len() {
+            use std::io::Write as _;
+            let _ = write!(buf, "{}\t{}\t", self.order_id[i], self.line_no[i]);
+            match &self.sku[i] {
+                Some(s) => copy_text(&mut buf, s),
+                None => buf.extend_from_slice(b"\\N"),
+            }
+            let _ =
+                writeln!(buf, "\t{}\t{}\t{}", self.quantity[i], self.unit_price[i], self.amount[i]);
+        }
+        let mut copy = c
+            .copy_in_raw(
+                "COPY order_lines (order_id, line_no, sku, quantity, unit_price_e4, amount_e4)
+                 FROM STDIN",
+            )
+            .await
+            .map_err(db_err)?;
+        if let Err(e) = copy.send(buf).await {
+            // The transaction is failed either way; report the original error.
+            let _ = copy.abort("send failed").await;
+            return Err(db_err(e));
+        }
+        copy.finish().await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn update(self, c: &mut PgConnection) -> StoreResult<()> {
@@ -384,6 +408,20 @@ impl LineArrays {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+}
+
+/// Appends a value to a COPY text-format row, escaping backslash and the delimiter and line
+/// characters (every other character, multibyte UTF-8 included, is taken literally).
+fn copy_text(buf: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
     }
 }
 

@@ -50,7 +50,16 @@ pub(crate) async fn customers(
         .await
         .map_err(db_err)?;
     }
-    lookup(c, "SELECT external_id, id FROM customers WHERE external_id = ANY($1)", names).await
+    // A join with the unnested names, not `external_id = ANY($1)`: once the prepared statement
+    // switches to a generic plan, `= ANY($1)` becomes a sequential scan that searches the array
+    // linearly for every customer (quadratic in batch and table size).
+    lookup(
+        c,
+        "SELECT c.external_id, c.id FROM unnest($1::text[]) AS u(x)
+           JOIN customers c ON c.external_id = u.x",
+        names,
+    )
+    .await
 }
 
 /// The internal ids of the named companies (distinct names), creating bare companies for the
@@ -73,7 +82,13 @@ pub(crate) async fn companies(
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
-    lookup(c, "SELECT external_id, id FROM companies WHERE external_id = ANY($1)", names).await
+    lookup(
+        c,
+        "SELECT c.external_id, c.id FROM unnest($1::text[]) AS u(x)
+           JOIN companies c ON c.external_id = u.x",
+        names,
+    )
+    .await
 }
 
 /// The customers of the named orders (for feedback that names an order, not a customer).
