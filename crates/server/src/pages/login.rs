@@ -4,7 +4,7 @@
 use super::{Viewer, page_error, render};
 use crate::AppState;
 use crate::auth::{
-    SESSION_COOKIE, decoy_hash, digest, random_token, session_token, verify_password,
+    SESSION_COOKIE, cookie, decoy_hash, digest, random_token, session_token, verify_password,
 };
 use askama::Template;
 use axum::Form;
@@ -86,15 +86,6 @@ pub struct LoginForm {
     password: String,
     csrf: String,
     next: Option<String>,
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 pub async fn submit(
