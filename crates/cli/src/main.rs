@@ -7,6 +7,7 @@ mod demo;
 mod import;
 mod report;
 mod serve;
+mod webhook;
 
 // glibc's allocator spent over half of a large import in malloc/free: rows are allocated on the
 // reader thread and freed on the writer thread. mimalloc handles that cross-thread pattern well.
@@ -55,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: access::ApiKeyCommand,
     },
+    /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
+    Webhook {
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
     /// Apply pending database migrations and exit (they also run at every start).
     Migrate,
     /// Recompute every per-customer summary from the raw rows and report any difference.
@@ -84,6 +90,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run_serve(store, args).await,
         Command::User { command } => access::run_user(store.as_ref(), command).await,
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
+        Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());
             Ok(())

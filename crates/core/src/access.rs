@@ -113,6 +113,69 @@ pub struct NewApiKey {
     pub digest: String,
 }
 
+vocabulary!(
+    /// What an inbound webhook delivers: feedback items, or support tickets (stored as
+    /// interactions on the `support` channel).
+    HookKind {
+        Feedback = "feedback",
+        Tickets = "tickets" | "ticket",
+    }
+);
+
+/// The name of a webhook source, the last segment of its URL: `[a-z0-9_-]{1,64}`. Exact (no
+/// case folding or trimming), since it is matched against URL paths.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SourceName(String);
+
+impl SourceName {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(s: &str) -> Result<SourceName, String> {
+        let ok = (1..=Self::MAX_LEN).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok {
+            Ok(SourceName(s.to_string()))
+        } else {
+            Err(format!("'{s}' is not a source name (1 to 64 of a-z, 0-9, _ and -)"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A system allowed to call one inbound webhook, as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookSource {
+    pub id: i64,
+    pub kind: HookKind,
+    pub name: SourceName,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A webhook source to create. The secret is kept as is: verifying an HMAC needs the secret
+/// itself, so unlike API keys it cannot be stored as a digest.
+#[derive(Clone)]
+pub struct NewWebhookSource {
+    pub kind: HookKind,
+    pub name: SourceName,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewWebhookSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhookSource")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A signed-in browser session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -135,6 +198,21 @@ mod tests {
         assert!(Scope::Read.allows(Read) && !Scope::Read.allows(Write));
         assert!(Scope::Write.allows(Write) && !Scope::Write.allows(Manage));
         assert!(Scope::Admin.allows(Manage));
+    }
+
+    #[test]
+    fn source_names_are_url_safe_slugs() {
+        assert_eq!(SourceName::parse("type-form_2").unwrap().as_str(), "type-form_2");
+        for bad in ["", "TypeForm", "a b", "a/b", " x", &"x".repeat(65)] {
+            assert!(SourceName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(HookKind::parse("ticket").unwrap(), HookKind::Tickets);
+        let secret = NewWebhookSource {
+            kind: HookKind::Feedback,
+            name: SourceName::parse("x").unwrap(),
+            secret: "whsec_s3cret".into(),
+        };
+        assert!(!format!("{secret:?}").contains("s3cret"));
     }
 
     #[test]

@@ -153,6 +153,14 @@ impl Principal {
         }
     }
 
+    /// Who this is, for records kept per caller (idempotency keys): `user:<id>` or `key:<id>`.
+    pub fn identity(&self) -> String {
+        match self {
+            Principal::User { user, .. } => format!("user:{}", user.id),
+            Principal::Key(k) => format!("key:{}", k.id),
+        }
+    }
+
     /// A label for the audit trail and logs.
     pub fn label(&self) -> String {
         match self {

@@ -29,6 +29,19 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// The `Idempotency-Key` header is not 1 to 255 visible ASCII characters.
+    #[error("the Idempotency-Key header {0}")]
+    InvalidIdempotencyKey(String),
+    #[error(
+        "this Idempotency-Key was used for a different request; send a new key with a new request"
+    )]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
+    IdempotencyKeyInFlight,
+    /// A webhook whose signature does not verify: wrong secret, unknown or revoked source (the
+    /// same answer, so sources cannot be discovered), or a stale timestamp.
+    #[error("{0}")]
+    InvalidSignature(&'static str),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -59,16 +72,27 @@ impl ApiError {
         ApiError::Invalid { code: "invalid_field", field: field.into(), reason: reason.into() }
     }
 
+    /// A query or path parameter that is unknown or not valid: 400 `invalid_parameter`, naming
+    /// it (a body field that is not valid is 422 `invalid_field`).
+    pub fn parameter(name: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::Invalid { code: "invalid_parameter", field: name.into(), reason: reason.into() }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Invalid { code: "invalid_parameter", .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            ApiError::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +106,10 @@ impl ApiError {
             ApiError::Invalid { code, .. } | ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            ApiError::InvalidSignature(_) => "invalid_signature",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -90,6 +118,9 @@ impl ApiError {
         let status = self.status();
         let field = match self {
             ApiError::Invalid { field, .. } => Some(field.clone()),
+            ApiError::InvalidIdempotencyKey(_)
+            | ApiError::IdempotencyKeyReused
+            | ApiError::IdempotencyKeyInFlight => Some("Idempotency-Key".into()),
             _ => None,
         };
         Problem {
@@ -131,11 +162,18 @@ impl IntoResponse for ApiError {
         let mut res = (status, axum::Json(self.problem())).into_response();
         let headers = res.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::RateLimited { retry_after } = self {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self {
+            ApiError::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::IdempotencyKeyInFlight => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            // Webhooks authenticate by signature, not by a bearer token.
+            ApiError::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
         }
         res
     }

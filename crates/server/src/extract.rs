@@ -1,8 +1,9 @@
 //! Request extractors whose rejections are problem+json with a clear field and reason, instead
 //! of axum's plain-text ones.
 
-use crate::error::ApiError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use crate::error::{ApiError, ApiResult};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -22,6 +23,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(e) => Err(json_rejection(e)),
         }
     }
+}
+
+/// The whole body (within the body limit) and the rest of the request, for code that needs the
+/// raw bytes: request fingerprints, webhook signatures.
+pub async fn read_body(req: Request) -> ApiResult<(Parts, Bytes)> {
+    let (parts, body) = req.into_parts();
+    // The body limit travels in the request's extensions; keep them for the read.
+    let mut only_body = Request::new(body);
+    *only_body.extensions_mut() = parts.extensions.clone();
+    let bytes = Bytes::from_request(only_body, &()).await.map_err(bytes_rejection)?;
+    Ok((parts, bytes))
+}
+
+fn bytes_rejection(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge { limit: crate::BODY_LIMIT };
+    }
+    ApiError::BadRequest { code: "unreadable_body", message: e.body_text() }
+}
+
+/// A JSON body already read, judged as [`ApiJson`] judges one (without the content-type check:
+/// webhook senders do not all set it).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    axum::Json::<T>::from_bytes(bytes).map(|axum::Json(v)| v).map_err(json_rejection)
 }
 
 fn json_rejection(e: JsonRejection) -> ApiError {
@@ -47,9 +72,7 @@ fn json_rejection(e: JsonRejection) -> ApiError {
             code: "unsupported_media_type",
             message: "send the body as JSON with `Content-Type: application/json`".into(),
         },
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge { limit: crate::BODY_LIMIT }
-        }
+        JsonRejection::BytesRejection(e) => bytes_rejection(e),
         other => ApiError::BadRequest { code: "unreadable_body", message: other.body_text() },
     }
 }

@@ -9,6 +9,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hooks;
+pub mod idempotency;
 pub mod limit;
 mod observe;
 pub mod pages;
@@ -52,6 +54,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub key_uses: Arc<auth::KeyUses>,
     pub limiter: Arc<limit::LoginLimiter>,
+    pub sweeper: Arc<idempotency::Sweeper>,
     pub metrics: observe::Metrics,
 }
 
@@ -62,17 +65,21 @@ impl AppState {
             settings: Arc::new(settings),
             key_uses: Arc::default(),
             limiter: Arc::new(limit::LoginLimiter::new(5, Duration::from_secs(15 * 60))),
+            sweeper: Arc::default(),
             metrics: observe::Metrics::get(),
         }
     }
 }
 
-/// The whole application: API, pages, operational endpoints, and the layers every response
-/// passes through (security headers, metrics, tracing, body limit, panic guard).
+/// The whole application: API, webhooks, pages, operational endpoints, and the layers every
+/// response passes through (security headers, metrics, tracing, body limit, panic guard). Every
+/// API route passes through the `Idempotency-Key` layer (it acts on POSTs with the header).
 pub fn router(state: AppState) -> Router {
+    let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::layer);
     Router::new()
         .merge(observe::routes())
-        .merge(api::routes())
+        .merge(api::routes().route_layer(idempotent))
+        .merge(hooks::routes())
         .merge(pages::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -11,6 +11,12 @@ use std::sync::Arc;
 
 #[path = "http/batch.rs"]
 mod batch;
+#[path = "http/hooks.rs"]
+mod hooks;
+#[path = "http/idempotency.rs"]
+mod idempotency;
+#[path = "http/records.rs"]
+mod records;
 
 struct App {
     base: String,
@@ -315,7 +321,7 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
     }
     let (s, _) =
         app.call(&key, Method::GET, "/api/v1/customers/c1/timeline?after=nonsense", None).await;
-    assert_eq!(s, 422);
+    assert_eq!(s, 400, "query parameters are 400 `invalid_parameter`");
     let (s, b) = app.call(&key, Method::GET, "/api/v1/nothing-here", None).await;
     assert_eq!((s, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
     let (s, _) = app.call("rpk_000000000000_forged", Method::GET, "/api/v1/customers", None).await;
@@ -413,6 +419,8 @@ async fn the_same_api_story_on_postgresql() {
         {"order": "o1", "sku": "x", "quantity": 2, "unit_price": 1.5}]);
     assert_eq!(app.batch(&key, "orders", lines.clone()).await["inserted"], 2);
     assert_eq!(app.batch(&key, "orders", lines).await["unchanged"], 2);
+    idempotency::keyed_create_replays(&app, &key).await;
+    hooks::signed_feedback_arrives(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

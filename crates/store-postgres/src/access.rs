@@ -1,4 +1,4 @@
-//! Users, sessions and API keys: the [`AccessStore`] of [`PgStore`].
+//! Users, sessions, API keys and webhook sources: the [`AccessStore`] of [`PgStore`].
 //!
 //! Every call is one statement on the pool, atomic on its own. None takes the writer lock of
 //! the import batches: these rows never touch customer data or summaries, and a sign-in or an
@@ -9,7 +9,10 @@ use crate::{PgStore, db_err, get};
 use async_trait::async_trait;
 use chrono::Utc;
 use rapport_core::Timestamp;
-use rapport_core::access::{ApiKey, Login, NewApiKey, NewUser, Role, Scope, Session, User};
+use rapport_core::access::{
+    ApiKey, HookKind, Login, NewApiKey, NewUser, NewWebhookSource, Role, Scope, Session,
+    SourceName, User, WebhookSource,
+};
 use rapport_store::{AccessStore, StoreError, StoreResult};
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
@@ -37,6 +40,18 @@ fn key_from_row(r: &PgRow) -> StoreResult<ApiKey> {
         created_at: get(r, 4)?,
         last_used_at: get(r, 5)?,
         revoked_at: get(r, 6)?,
+    })
+}
+
+const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at";
+
+fn source_from_row(r: &PgRow) -> StoreResult<WebhookSource> {
+    Ok(WebhookSource {
+        id: get(r, 0)?,
+        kind: parse(r, 1, HookKind::parse, "webhook kind")?,
+        name: parse(r, 2, SourceName::parse, "webhook source name")?,
+        created_at: get(r, 3)?,
+        revoked_at: get(r, 4)?,
     })
 }
 
@@ -247,6 +262,87 @@ impl AccessStore for PgStore {
                 .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("API key {id}")));
+        }
+        Ok(())
+    }
+
+    async fn create_webhook_source(&self, s: NewWebhookSource) -> StoreResult<WebhookSource> {
+        if has_nul(&[&s.secret]) {
+            return Err(nul_rejected("webhook secret"));
+        }
+        // DO NOTHING: a live source of that name is an answer (Conflict), not a failed statement.
+        let row = sqlx::query(
+            "INSERT INTO webhook_sources (kind, name, secret, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING RETURNING id, created_at",
+        )
+        .bind(s.kind.as_str())
+        .bind(s.name.as_str())
+        .bind(&s.secret)
+        .bind(Utc::now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else {
+            return Err(StoreError::Conflict(format!(
+                "a {} source '{}' exists; revoke it first",
+                s.kind,
+                s.name.as_str()
+            )));
+        };
+        Ok(WebhookSource {
+            id: get(&r, 0)?,
+            kind: s.kind,
+            name: s.name,
+            created_at: get(&r, 1)?,
+            revoked_at: None,
+        })
+    }
+
+    async fn webhook_sources(&self) -> StoreResult<Vec<WebhookSource>> {
+        let sql = format!("SELECT {SOURCE_COLUMNS} FROM webhook_sources ORDER BY kind, name, id");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    async fn webhook_secret(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+    ) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "SELECT secret FROM webhook_sources
+              WHERE kind = $1 AND name = $2 AND revoked_at IS NULL",
+        )
+        .bind(kind.as_str())
+        .bind(name.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| get(&r, 0)).transpose()
+    }
+
+    async fn revoke_webhook_source(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        // Revokes the live source if there is one; `known` says whether any ever existed.
+        let r = sqlx::query(
+            "WITH revoked AS (
+                 UPDATE webhook_sources SET revoked_at = $3
+                  WHERE kind = $1 AND name = $2 AND revoked_at IS NULL RETURNING 1)
+             SELECT EXISTS (SELECT 1 FROM revoked)
+                 OR EXISTS (SELECT 1 FROM webhook_sources WHERE kind = $1 AND name = $2)",
+        )
+        .bind(kind.as_str())
+        .bind(name.as_str())
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if !get::<bool>(&r, 0)? {
+            return Err(StoreError::NotFound(format!("{kind} source '{}'", name.as_str())));
         }
         Ok(())
     }

@@ -17,9 +17,10 @@
 //! * **Dry runs** do all the work and roll back.
 //! * **Reads made of several queries** (the customer view, a timeline page, an export page of
 //!   orders) run in one read-only REPEATABLE READ transaction, so they see one snapshot.
-//! * **Access control** (users, sessions, API keys; `access.rs`) writes single rows without the
-//!   writer lock: those rows never touch summaries, and a sign-in or an API request must not
-//!   wait behind an import batch.
+//! * **Access control** (users, sessions, API keys, webhook sources; `access.rs`) and
+//!   **idempotency records** (`idempotency.rs`) write without the writer lock: those rows
+//!   never touch summaries, and a sign-in or an API request must not wait behind an import
+//!   batch.
 //!
 //! Schema decisions (identity ids, `TIMESTAMPTZ`, `BIGINT` money, `JSON` rather than `JSONB`)
 //! are commented in `migrations/0001_init.sql`.
@@ -27,8 +28,10 @@
 mod access;
 mod activity;
 mod customers;
+mod idempotency;
 mod orders;
 mod read;
+mod records;
 mod resolve;
 mod summary;
 mod view;
@@ -40,9 +43,9 @@ use rapport_core::{
     Product,
 };
 use rapport_store::{
-    Counts, CustomerListItem, CustomerQuery, CustomerView, IngestOptions, Kind, ListPage,
-    OrderGroup, Page, Record, RowOutcome, Store, StoreError, StoreResult, SummaryMismatch,
-    TimelineCursor, TimelineItem,
+    Counts, CustomerListItem, CustomerQuery, CustomerView, Entity, IngestOptions, Kind, ListPage,
+    OrderGroup, Page, Record, RecordQuery, RowOutcome, Store, StoreError, StoreResult,
+    SummaryMismatch, TimelineCursor, TimelineItem,
 };
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
@@ -298,6 +301,10 @@ impl Store for PgStore {
         view::customers(&self.pool, q).await
     }
 
+    async fn customer_by_email(&self, email: &str) -> StoreResult<Option<ExternalId>> {
+        view::customer_by_email(&self.pool, email).await
+    }
+
     async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView> {
         view::customer(&self.pool, id).await
     }
@@ -317,5 +324,28 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         view::delete_customer(&mut tx, id).await?;
         finish(tx, false).await
+    }
+
+    async fn records(&self, q: &RecordQuery) -> StoreResult<ListPage<Entity>> {
+        records::list(&self.pool, q).await
+    }
+
+    async fn record(&self, kind: Kind, id: &ExternalId) -> StoreResult<Entity> {
+        records::one(&self.pool, kind, id).await
+    }
+
+    /// A write like any batch (the writer lock): it recomputes a summary.
+    async fn delete_record(&self, kind: Kind, id: &ExternalId) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        records::delete(&mut tx, kind, id).await?;
+        finish(tx, false).await
+    }
+
+    async fn replace_order(
+        &self,
+        group: OrderGroup,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
+        write_batch!(self, o, |c| records::replace_order(c, &group, o))
     }
 }

@@ -224,6 +224,24 @@ async fn customer_row(
     Ok((internal, customer, from_row(&row, 12)?))
 }
 
+pub(crate) async fn customer_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> StoreResult<Option<ExternalId>> {
+    if email.contains('\0') {
+        return Ok(None);
+    }
+    // `lower(email)` is the expression of the `customers_email` index (migration 3).
+    let row = sqlx::query(
+        "SELECT external_id FROM customers WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    row.map(|r| ext_id(get(&r, 0)?)).transpose()
+}
+
 pub(crate) async fn customer(pool: &PgPool, id: &ExternalId) -> StoreResult<CustomerView> {
     let mut tx = snapshot(pool).await?;
     let (internal, customer, summary) = customer_row(&mut tx, id).await?;

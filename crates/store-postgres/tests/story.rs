@@ -5,7 +5,8 @@
 use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
-    IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_views,
+    IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_idempotency,
+    story_records, story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
@@ -62,6 +63,15 @@ story_test!(story::activity_streams);
 story_test!(story_views::customers_list);
 story_test!(story_views::customer_view_timeline_erasure);
 story_test!(story_views::access);
+story_test!(story_views::webhook_sources);
+story_test!(story_views::customer_by_email);
+story_test!(story_idempotency::idempotency_keys);
+story_test!(story_idempotency::idempotency_keys_expire);
+story_test!(story_idempotency::idempotency_keys_concurrent_claims);
+story_test!(story_records::record_lists);
+story_test!(story_records::record_get);
+story_test!(story_records::record_delete);
+story_test!(story_records::order_replacement);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -1,9 +1,12 @@
-//! Users, sessions and API keys.
+//! Users, sessions, API keys and webhook sources.
 
 use crate::db_err;
 use crate::read::conv;
 use rapport_core::Timestamp;
-use rapport_core::access::{ApiKey, Login, NewApiKey, NewUser, Role, Scope, Session, User};
+use rapport_core::access::{
+    ApiKey, HookKind, Login, NewApiKey, NewUser, NewWebhookSource, Role, Scope, Session,
+    SourceName, User, WebhookSource,
+};
 use rapport_core::value::{from_micros, to_micros};
 use rapport_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -191,6 +194,94 @@ pub(crate) fn revoke_api_key(c: &Connection, id: i64, at: Timestamp) -> StoreRes
         .map_err(db_err)?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("API key {id}")));
+    }
+    Ok(())
+}
+
+const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at";
+
+fn source_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookSource> {
+    Ok(WebhookSource {
+        id: r.get(0)?,
+        kind: HookKind::parse(&r.get::<_, String>(1)?).map_err(conv)?,
+        name: SourceName::parse(&r.get::<_, String>(2)?).map_err(conv)?,
+        created_at: from_micros(r.get(3)?),
+        revoked_at: r.get::<_, Option<i64>>(4)?.map(from_micros),
+    })
+}
+
+pub(crate) fn create_webhook_source(
+    c: &Connection,
+    s: &NewWebhookSource,
+    now: Timestamp,
+) -> StoreResult<WebhookSource> {
+    // DO NOTHING: a live source of that name is an answer (Conflict), not a failed statement.
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO webhook_sources (kind, name, secret, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .map_err(db_err)?
+        .execute((s.kind.as_str(), s.name.as_str(), &s.secret, to_micros(now)))
+        .map_err(db_err)?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!(
+            "a {} source '{}' exists; revoke it first",
+            s.kind,
+            s.name.as_str()
+        )));
+    }
+    Ok(WebhookSource {
+        id: c.last_insert_rowid(),
+        kind: s.kind,
+        name: s.name.clone(),
+        created_at: from_micros(to_micros(now)),
+        revoked_at: None,
+    })
+}
+
+pub(crate) fn webhook_sources(c: &Connection) -> StoreResult<Vec<WebhookSource>> {
+    let sql = format!("SELECT {SOURCE_COLUMNS} FROM webhook_sources ORDER BY kind, name, id");
+    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt.query_map([], source_from_row).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn webhook_secret(
+    c: &Connection,
+    kind: HookKind,
+    name: &SourceName,
+) -> StoreResult<Option<String>> {
+    c.prepare_cached(
+        "SELECT secret FROM webhook_sources WHERE kind = ?1 AND name = ?2 AND revoked_at IS NULL",
+    )
+    .map_err(db_err)?
+    .query_row((kind.as_str(), name.as_str()), |r| r.get(0))
+    .optional()
+    .map_err(db_err)
+}
+
+pub(crate) fn revoke_webhook_source(
+    c: &Connection,
+    kind: HookKind,
+    name: &SourceName,
+    at: Timestamp,
+) -> StoreResult<()> {
+    let n = c
+        .prepare_cached(
+            "UPDATE webhook_sources SET revoked_at = ?3
+              WHERE kind = ?1 AND name = ?2 AND revoked_at IS NULL",
+        )
+        .map_err(db_err)?
+        .execute((kind.as_str(), name.as_str(), to_micros(at)))
+        .map_err(db_err)?;
+    let known = n > 0
+        || c.prepare_cached("SELECT 1 FROM webhook_sources WHERE kind = ?1 AND name = ?2")
+            .map_err(db_err)?
+            .exists((kind.as_str(), name.as_str()))
+            .map_err(db_err)?;
+    if !known {
+        return Err(StoreError::NotFound(format!("{kind} source '{}'", name.as_str())));
     }
     Ok(())
 }

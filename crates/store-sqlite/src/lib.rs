@@ -7,8 +7,10 @@
 mod access;
 mod activity;
 mod customers;
+mod idempotency;
 mod orders;
 mod read;
+mod records;
 mod resolve;
 mod summary;
 mod view;
@@ -16,15 +18,19 @@ mod view;
 use async_trait::async_trait;
 use chrono::Utc;
 use rapport_core::Timestamp;
-use rapport_core::access::{ApiKey, Login, NewApiKey, NewUser, Session, User};
+use rapport_core::access::{
+    ApiKey, HookKind, Login, NewApiKey, NewUser, NewWebhookSource, Session, SourceName, User,
+    WebhookSource,
+};
 use rapport_core::record::FeedbackRow;
 use rapport_core::{
     Company, Consent, Customer, CustomerSummary, Event, ExternalId, Interaction, Product,
 };
 use rapport_store::{
-    AccessStore, Counts, CustomerListItem, CustomerQuery, CustomerView, IngestOptions, Kind,
-    ListPage, OrderGroup, Page, Record, RowOutcome, Store, StoreError, StoreResult,
-    SummaryMismatch, TimelineCursor, TimelineItem,
+    AccessStore, Claimed, Counts, CustomerListItem, CustomerQuery, CustomerView, Entity,
+    IdempotencyClaim, IdempotencyStore, IngestOptions, Kind, ListPage, OrderGroup, Page, Record,
+    RecordQuery, RowOutcome, Store, StoreError, StoreResult, StoredResponse, SummaryMismatch,
+    TimelineCursor, TimelineItem,
 };
 use rusqlite::{Connection, Transaction};
 use std::path::Path;
@@ -33,6 +39,12 @@ use std::sync::{Arc, Mutex};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "access_and_views", include_str!("../migrations/0002_access_and_views.sql")),
+    (
+        3,
+        "idempotency_and_webhooks",
+        include_str!("../migrations/0003_idempotency_and_webhooks.sql"),
+    ),
+    (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
 ];
 
 /// Read connections kept open for reuse; more may be opened under load, only this many are kept.
@@ -284,6 +296,11 @@ impl Store for SqliteStore {
         self.read(move |c| view::customers(c, &q)).await
     }
 
+    async fn customer_by_email(&self, email: &str) -> StoreResult<Option<ExternalId>> {
+        let email = email.to_string();
+        self.read(move |c| view::customer_by_email(c, &email)).await
+    }
+
     async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView> {
         let id = id.clone();
         self.read(move |c| view::customer(c, &id)).await
@@ -302,6 +319,30 @@ impl Store for SqliteStore {
     async fn delete_customer(&self, id: &ExternalId) -> StoreResult<()> {
         let id = id.clone();
         self.write(false, move |tx| view::delete_customer(tx, &id)).await
+    }
+
+    async fn records(&self, q: &RecordQuery) -> StoreResult<ListPage<Entity>> {
+        let q = q.clone();
+        self.read(move |c| records::list(c, &q)).await
+    }
+
+    async fn record(&self, kind: Kind, id: &ExternalId) -> StoreResult<Entity> {
+        let id = id.clone();
+        self.read(move |c| records::one(c, kind, &id)).await
+    }
+
+    async fn delete_record(&self, kind: Kind, id: &ExternalId) -> StoreResult<()> {
+        let id = id.clone();
+        self.write(false, move |tx| records::delete(tx, kind, &id)).await
+    }
+
+    async fn replace_order(
+        &self,
+        group: OrderGroup,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>> {
+        let o = o.clone();
+        self.write(o.dry_run, move |tx| records::replace_order(tx, &group, &o)).await
     }
 }
 
@@ -365,5 +406,59 @@ impl AccessStore for SqliteStore {
 
     async fn revoke_api_key(&self, id: i64, at: Timestamp) -> StoreResult<()> {
         self.run(move |c| access::revoke_api_key(c, id, at)).await
+    }
+
+    async fn create_webhook_source(&self, source: NewWebhookSource) -> StoreResult<WebhookSource> {
+        self.run(move |c| access::create_webhook_source(c, &source, Utc::now())).await
+    }
+
+    async fn webhook_sources(&self) -> StoreResult<Vec<WebhookSource>> {
+        self.read(access::webhook_sources).await
+    }
+
+    async fn webhook_secret(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+    ) -> StoreResult<Option<String>> {
+        let name = name.clone();
+        self.read(move |c| access::webhook_secret(c, kind, &name)).await
+    }
+
+    async fn revoke_webhook_source(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let name = name.clone();
+        self.run(move |c| access::revoke_webhook_source(c, kind, &name, at)).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<Claimed> {
+        let claim = claim.clone();
+        self.run(move |c| idempotency::claim(c, &claim)).await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        principal: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        let (p, k, r) = (principal.to_string(), key.to_string(), response.clone());
+        self.run(move |c| idempotency::complete(c, &p, &k, &r)).await
+    }
+
+    async fn release_idempotency_key(&self, principal: &str, key: &str) -> StoreResult<()> {
+        let (p, k) = (principal.to_string(), key.to_string());
+        self.run(move |c| idempotency::release(c, &p, &k)).await
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        self.run(move |c| idempotency::purge(c, before)).await
     }
 }

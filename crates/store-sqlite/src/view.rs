@@ -135,6 +135,17 @@ fn customer_id(c: &Connection, id: &ExternalId) -> StoreResult<i64> {
         .ok_or_else(|| StoreError::NotFound(format!("customer '{id}'")))
 }
 
+pub(crate) fn customer_by_email(c: &Connection, email: &str) -> StoreResult<Option<ExternalId>> {
+    // `lower(email)` is the expression of the `customers_email` index (migration 3).
+    c.prepare_cached(
+        "SELECT external_id FROM customers WHERE lower(email) = lower(?1) ORDER BY id LIMIT 1",
+    )
+    .map_err(db_err)?
+    .query_row([email], |r| ext(r, 0))
+    .optional()
+    .map_err(db_err)
+}
+
 pub(crate) fn customer(c: &Connection, id: &ExternalId) -> StoreResult<CustomerView> {
     let internal = customer_id(c, id)?;
     let (_, customer) = c

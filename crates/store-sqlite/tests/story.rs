@@ -1,7 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
-use rapport_store::{story, story_views};
+use rapport_store::{story, story_idempotency, story_records, story_views};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -57,6 +57,60 @@ async fn customer_view_timeline_erasure() {
 async fn access() {
     let (_d, s) = fresh();
     story_views::access(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_sources() {
+    let (_d, s) = fresh();
+    story_views::webhook_sources(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_by_email() {
+    let (_d, s) = fresh();
+    story_views::customer_by_email(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idempotency_keys() {
+    let (_d, s) = fresh();
+    story_idempotency::idempotency_keys(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idempotency_keys_expire() {
+    let (_d, s) = fresh();
+    story_idempotency::idempotency_keys_expire(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idempotency_keys_concurrent_claims() {
+    let (_d, s) = fresh();
+    story_idempotency::idempotency_keys_concurrent_claims(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn record_lists() {
+    let (_d, s) = fresh();
+    story_records::record_lists(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn record_get() {
+    let (_d, s) = fresh();
+    story_records::record_get(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn record_delete() {
+    let (_d, s) = fresh();
+    story_records::record_delete(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_replacement() {
+    let (_d, s) = fresh();
+    story_records::order_replacement(&s).await;
 }
 
 #[tokio::test]

@@ -1,12 +1,17 @@
-//! Storage for access control: users, browser sessions and API keys.
+//! Storage for access control: users, browser sessions, API keys and webhook sources.
 //!
 //! Kept apart from [`crate::Store`] because it is a different concern with a different life:
 //! customer data is imported in bulk, access rows are touched one at a time by the server.
+//! Webhook sources belong here: like API keys they are credentials, created and revoked by an
+//! admin, and looked up on every call they authenticate.
 
 use crate::StoreResult;
 use async_trait::async_trait;
 use rapport_core::Timestamp;
-use rapport_core::access::{ApiKey, Login, NewApiKey, NewUser, Session, User};
+use rapport_core::access::{
+    ApiKey, HookKind, Login, NewApiKey, NewUser, NewWebhookSource, Session, SourceName, User,
+    WebhookSource,
+};
 
 #[async_trait]
 pub trait AccessStore: Send + Sync {
@@ -40,4 +45,23 @@ pub trait AccessStore: Send + Sync {
     async fn touch_api_key(&self, id: i64, at: Timestamp) -> StoreResult<()>;
     /// `NotFound` when there is no such key; revoking twice is not an error.
     async fn revoke_api_key(&self, id: i64, at: Timestamp) -> StoreResult<()>;
+
+    /// Fails with `Conflict` when a live (unrevoked) source of that kind and name exists.
+    async fn create_webhook_source(&self, source: NewWebhookSource) -> StoreResult<WebhookSource>;
+    /// Every source, revoked ones included, by kind then name.
+    async fn webhook_sources(&self) -> StoreResult<Vec<WebhookSource>>;
+    /// The secret of the live source of that kind and name; `None` when there is none.
+    async fn webhook_secret(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+    ) -> StoreResult<Option<String>>;
+    /// Revokes the live source; `NotFound` when no source of that kind and name ever existed,
+    /// revoking twice is not an error.
+    async fn revoke_webhook_source(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 }

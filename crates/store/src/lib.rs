@@ -7,16 +7,22 @@
 
 mod access;
 mod error;
+mod idempotency;
 mod kind;
 mod query;
+mod records;
 pub mod story;
+pub mod story_idempotency;
+pub mod story_records;
 pub mod story_views;
 mod types;
 
 pub use access::AccessStore;
 pub use error::{StoreError, StoreResult};
+pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use kind::Kind;
 pub use query::*;
+pub use records::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -99,6 +105,10 @@ pub trait Store: Send + Sync {
     /// One page of the customers list.
     async fn customers(&self, q: &CustomerQuery) -> StoreResult<ListPage<CustomerListItem>>;
 
+    /// The customer whose e-mail address is `email`, compared case-insensitively; the
+    /// earliest stored when several share it. `None` when nobody has it.
+    async fn customer_by_email(&self, email: &str) -> StoreResult<Option<ExternalId>>;
+
     /// The customer 360 view; `NotFound` for an unknown customer.
     async fn customer(&self, id: &ExternalId) -> StoreResult<CustomerView>;
 
@@ -114,12 +124,34 @@ pub trait Store: Send + Sync {
     /// Erases a customer and everything recorded about them (orders, lines, events,
     /// interactions, feedback, consents). `NotFound` for an unknown customer.
     async fn delete_customer(&self, id: &ExternalId) -> StoreResult<()>;
+
+    /// One page of a kind's records, filtered and sorted: every kind but customers (which
+    /// have [`Store::customers`]); `Invalid` for a query that does not fit its kind.
+    async fn records(&self, q: &RecordQuery) -> StoreResult<ListPage<Entity>>;
+
+    /// One record by its external id (the SKU of a product); `NotFound` when absent.
+    async fn record(&self, kind: Kind, id: &ExternalId) -> StoreResult<Entity>;
+
+    /// Deletes one record, bringing its customer's summary up to date in the same
+    /// transaction. A company's members stay (without a company); order lines keep the SKU
+    /// of a deleted product. `NotFound` when absent.
+    async fn delete_record(&self, kind: Kind, id: &ExternalId) -> StoreResult<()>;
+
+    /// Writes one order (a group from line 1) as `ingest_orders` does, then removes the stored
+    /// lines beyond the group's, so that the order's lines are exactly the group's; one
+    /// transaction. Outcomes as `ingest_orders` reports them.
+    async fn replace_order(
+        &self,
+        group: OrderGroup,
+        o: &IngestOptions,
+    ) -> StoreResult<Vec<RowOutcome>>;
 }
 
-/// What the server needs of a database: customer data and access control, on one backend.
-pub trait Backend: Store + AccessStore {}
+/// What the server needs of a database: customer data, access control and idempotency
+/// records, on one backend.
+pub trait Backend: Store + AccessStore + IdempotencyStore {}
 
-impl<T: Store + AccessStore> Backend for T {}
+impl<T: Store + AccessStore + IdempotencyStore> Backend for T {}
 
 /// Reads every page of an export, for tests and small tables.
 pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record>> {

@@ -5,7 +5,9 @@ use crate::{
     AccessStore, CustomerQuery, CustomerSort, IngestOptions, Store, StoreError, TimelineCursor,
     TimelineItem,
 };
-use rapport_core::access::{Login, NewApiKey, NewUser, Role, Scope};
+use rapport_core::access::{
+    HookKind, Login, NewApiKey, NewUser, NewWebhookSource, Role, Scope, SourceName,
+};
 use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::*;
 
@@ -267,4 +269,65 @@ pub async fn access(s: &dyn AccessStore) {
     assert_eq!(listed[0].revoked_at, Some(ts("2030-01-02")), "the first revocation stands");
     assert!(matches!(s.revoke_api_key(999, now).await, Err(StoreError::NotFound(_))));
     assert!(s.api_key_by_prefix("nope").await.unwrap().is_none());
+}
+
+/// Webhook sources: one live source per kind and name, secrets only for live ones, revocation.
+pub async fn webhook_sources(s: &dyn AccessStore) {
+    let name = |n: &str| SourceName::parse(n).unwrap();
+    let new = |kind, n: &str, secret: &str| NewWebhookSource {
+        kind,
+        name: name(n),
+        secret: secret.into(),
+    };
+    let tf = s.create_webhook_source(new(HookKind::Feedback, "typeform", "s1")).await.unwrap();
+    assert_eq!((tf.kind, tf.name.as_str(), tf.revoked_at), (HookKind::Feedback, "typeform", None));
+    assert!(matches!(
+        s.create_webhook_source(new(HookKind::Feedback, "typeform", "s2")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.create_webhook_source(new(HookKind::Tickets, "typeform", "s3")).await.unwrap();
+    let secret = |kind, n: &str| {
+        let n = name(n);
+        async move { s.webhook_secret(kind, &n).await.unwrap() }
+    };
+    assert_eq!(secret(HookKind::Feedback, "typeform").await.as_deref(), Some("s1"));
+    assert_eq!(secret(HookKind::Tickets, "typeform").await.as_deref(), Some("s3"));
+    assert_eq!(secret(HookKind::Feedback, "zendesk").await, None);
+
+    let at = ts("2030-01-02");
+    s.revoke_webhook_source(HookKind::Feedback, &name("typeform"), at).await.unwrap();
+    s.revoke_webhook_source(HookKind::Feedback, &name("typeform"), ts("2030-01-03")).await.unwrap();
+    assert_eq!(secret(HookKind::Feedback, "typeform").await, None, "revoked");
+    assert!(matches!(
+        s.revoke_webhook_source(HookKind::Feedback, &name("nobody"), at).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // The name is free again: a new secret for the same URL.
+    s.create_webhook_source(new(HookKind::Feedback, "typeform", "s4")).await.unwrap();
+    assert_eq!(secret(HookKind::Feedback, "typeform").await.as_deref(), Some("s4"));
+
+    let listed = s.webhook_sources().await.unwrap();
+    let rows: Vec<_> =
+        listed.iter().map(|w| (w.kind.as_str(), w.name.as_str(), w.revoked_at)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("feedback", "typeform", Some(at)),
+            ("feedback", "typeform", None),
+            ("tickets", "typeform", None)
+        ],
+        "by kind, name, then age; the first revocation stands"
+    );
+}
+
+/// Customers found by e-mail address, case-insensitively; the earliest of several.
+pub async fn customer_by_email(s: &dyn Store) {
+    seed(s).await;
+    let found = |e: &'static str| async move { s.customer_by_email(e).await.unwrap() };
+    assert_eq!(found("ann.smith@example.com").await, Some(id("c1")));
+    assert_eq!(found("Ann.Smith@EXAMPLE.com").await, Some(id("c1")));
+    assert_eq!(found("nobody@example.com").await, None);
+    let twin = person("c9", None, Some("bob@jones.org"), "FR", "2024-05-01");
+    s.upsert_customers(vec![twin], &IngestOptions::default()).await.unwrap();
+    assert_eq!(found("bob@jones.org").await, Some(id("c2")), "the earliest stored");
 }

@@ -231,7 +231,8 @@ async fn read_batch<T: DeserializeOwned>(who: &Principal, req: Request) -> ApiRe
     Ok(batch.items)
 }
 
-fn parse_options() -> ParseOptions {
+/// How API bodies are parsed (batches and the record API): feedback without a source is `api`.
+pub(super) fn parse_options() -> ParseOptions {
     let mut o = ParseOptions::new(chrono::Utc::now().year());
     o.default_source = "api".into();
     o
@@ -292,14 +293,19 @@ impl BatchReport {
             ("unchanged", self.unchanged),
             ("rejected", self.rejected),
         ] {
-            metrics::counter!("rapport_ingested_rows_total", "kind" => kind.as_str(), "outcome" => outcome)
-                .increment(n);
+            count_ingested(kind, outcome, n);
         }
         tracing::info!(%kind, who = %who.label(), read = self.read, inserted = self.inserted,
             updated = self.updated, unchanged = self.unchanged, rejected = self.rejected,
             "batch ingested");
         Ok(Json(self))
     }
+}
+
+/// Counts rows in `rapport_ingested_rows_total` (batches and webhooks alike).
+pub(crate) fn count_ingested(kind: Kind, outcome: &'static str, n: u64) {
+    metrics::counter!("rapport_ingested_rows_total", "kind" => kind.as_str(), "outcome" => outcome)
+        .increment(n);
 }
 
 /// Store events; each is upserted by id.

@@ -46,14 +46,14 @@ pub struct ListParams {
 fn parse_time(field: &str, v: &Option<String>) -> ApiResult<Option<rapport_core::Timestamp>> {
     v.as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| parse_timestamp(s, None).map_err(|r| ApiError::invalid(field, r)))
+        .map(|s| parse_timestamp(s, None).map_err(|r| ApiError::parameter(field, r)))
         .transpose()
 }
 
 pub fn limit(v: Option<usize>, default: usize) -> ApiResult<usize> {
     match v.unwrap_or(default) {
         n @ 1..=MAX_LIMIT => Ok(n),
-        n => Err(ApiError::invalid("limit", format!("{n} is not between 1 and {MAX_LIMIT}"))),
+        n => Err(ApiError::parameter("limit", format!("{n} is not between 1 and {MAX_LIMIT}"))),
     }
 }
 
@@ -68,11 +68,11 @@ impl ListParams {
             search: nonempty(&self.q),
             country: nonempty(&self.country),
             company: nonempty(&self.company)
-                .map(|c| ExternalId::parse(&c).map_err(|r| ApiError::invalid("company", r)))
+                .map(|c| ExternalId::parse(&c).map_err(|r| ApiError::parameter("company", r)))
                 .transpose()?,
             signup_from: parse_time("signup_from", &self.signup_from)?,
             signup_to: parse_time("signup_to", &self.signup_to)?,
-            sort: CustomerSort::parse(sort).map_err(|r| ApiError::invalid("sort", r))?,
+            sort: CustomerSort::parse(sort).map_err(|r| ApiError::parameter("sort", r))?,
             descending,
             after: nonempty(&self.after),
             limit: limit(self.limit, 50)?,
@@ -109,7 +109,7 @@ pub async fn get(
 }
 
 pub fn path_id(id: &str) -> ApiResult<ExternalId> {
-    ExternalId::parse(id).map_err(|r| ApiError::invalid("id", r))
+    ExternalId::parse(id).map_err(|r| ApiError::parameter("id", r))
 }
 
 fn parse_body(body: &CustomerIn) -> ApiResult<Customer> {
@@ -210,7 +210,7 @@ pub async fn timeline(
         .after
         .as_deref()
         .filter(|a| !a.is_empty())
-        .map(|a| TimelineCursor::parse(a).map_err(|r| ApiError::invalid("after", r)))
+        .map(|a| TimelineCursor::parse(a).map_err(|r| ApiError::parameter("after", r)))
         .transpose()?;
     let items = s.db.timeline(&path_id(&id)?, after.as_ref(), limit).await?;
     let next =

@@ -237,6 +237,8 @@ pub struct CustomerPage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentOut {
     pub id: String,
+    /// The customer's id.
+    pub customer: String,
     /// surveys, analytics, personalisation, marketing or product_updates.
     pub purpose: String,
     pub granted: bool,
@@ -248,6 +250,7 @@ impl From<&Consent> for ConsentOut {
     fn from(c: &Consent) -> ConsentOut {
         ConsentOut {
             id: c.id.to_string(),
+            customer: c.customer.to_string(),
             purpose: c.purpose.to_string(),
             granted: c.granted,
             source: c.source.clone(),
@@ -283,6 +286,8 @@ impl From<&OrderEntry> for OrderOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventOut {
     pub id: String,
+    /// The customer's id.
+    pub customer: String,
     pub name: String,
     pub at: DateTime<Utc>,
     pub properties: serde_json::Map<String, serde_json::Value>,
@@ -291,6 +296,8 @@ pub struct EventOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InteractionOut {
     pub id: String,
+    /// The customer's id.
+    pub customer: String,
     pub channel: String,
     pub direction: String,
     pub subject: Option<String>,
@@ -301,6 +308,8 @@ pub struct InteractionOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedbackOut {
     pub id: String,
+    /// The customer's id.
+    pub customer: String,
     pub source: String,
     pub text: Option<String>,
     pub rating: Option<i16>,
@@ -322,41 +331,50 @@ impl From<&TimelineItem> for TimelineOut {
     fn from(t: &TimelineItem) -> TimelineOut {
         match t {
             TimelineItem::Order(o) => TimelineOut::Order(o.into()),
-            TimelineItem::Event(e) => TimelineOut::Event(event(e)),
-            TimelineItem::Interaction(i) => TimelineOut::Interaction(interaction(i)),
-            TimelineItem::Feedback(f) => TimelineOut::Feedback(feedback(f)),
+            TimelineItem::Event(e) => TimelineOut::Event(e.into()),
+            TimelineItem::Interaction(i) => TimelineOut::Interaction(i.into()),
+            TimelineItem::Feedback(f) => TimelineOut::Feedback(f.into()),
             TimelineItem::Consent(c) => TimelineOut::Consent(c.into()),
         }
     }
 }
 
-fn event(e: &Event) -> EventOut {
-    EventOut {
-        id: e.id.to_string(),
-        name: e.name.clone(),
-        at: e.at,
-        properties: e.properties.clone(),
+impl From<&Event> for EventOut {
+    fn from(e: &Event) -> EventOut {
+        EventOut {
+            id: e.id.to_string(),
+            customer: e.customer.to_string(),
+            name: e.name.clone(),
+            at: e.at,
+            properties: e.properties.clone(),
+        }
     }
 }
 
-fn interaction(i: &Interaction) -> InteractionOut {
-    InteractionOut {
-        id: i.id.to_string(),
-        channel: i.channel.to_string(),
-        direction: i.direction.to_string(),
-        subject: i.subject.clone(),
-        body: i.body.clone(),
-        at: i.at,
+impl From<&Interaction> for InteractionOut {
+    fn from(i: &Interaction) -> InteractionOut {
+        InteractionOut {
+            id: i.id.to_string(),
+            customer: i.customer.to_string(),
+            channel: i.channel.to_string(),
+            direction: i.direction.to_string(),
+            subject: i.subject.clone(),
+            body: i.body.clone(),
+            at: i.at,
+        }
     }
 }
 
-fn feedback(f: &Feedback) -> FeedbackOut {
-    FeedbackOut {
-        id: f.id.to_string(),
-        source: f.source.clone(),
-        text: f.text.clone(),
-        rating: f.rating,
-        created_at: f.created_at,
+impl From<&Feedback> for FeedbackOut {
+    fn from(f: &Feedback) -> FeedbackOut {
+        FeedbackOut {
+            id: f.id.to_string(),
+            customer: f.customer.to_string(),
+            source: f.source.clone(),
+            text: f.text.clone(),
+            rating: f.rating,
+            created_at: f.created_at,
+        }
     }
 }
 

@@ -4,6 +4,10 @@
 pub mod batch;
 pub mod customers;
 pub mod dto;
+pub mod record_dto;
+pub mod record_query;
+pub mod record_write;
+pub mod records;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -13,7 +17,10 @@ use axum::Router;
 use axum::routing::get;
 use rapport_core::access::Permission;
 use std::sync::OnceLock;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Required, header::HeaderBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,7 +29,14 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Rapport API", version = "1", description = "Customers, orders, feedback and \
         everything Rapport knows, over HTTP. Authenticate with `Authorization: Bearer <API key>` \
-        (create one with `rapport apikey create` or under Settings → API keys)."),
+        (create one with `rapport apikey create` or under Settings → API keys).\n\n\
+        Every POST accepts an `Idempotency-Key` header (1 to 255 visible ASCII characters, e.g. \
+        a UUID; per API key or user; remembered 24 hours). A retry with the same key and the \
+        same request gets the first response again, with `Idempotency-Replayed: true`, and \
+        changes nothing. The same key with a different request is refused (422 \
+        `idempotency_key_reused`); a retry while the first is still running gets 409 \
+        `idempotency_key_in_flight` (retry after a second). Server errors (5xx) are not \
+        remembered, so retrying them runs the request again."),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -44,17 +58,55 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The `Idempotency-Key` header parameter, as every POST operation documents it.
+fn idempotency_key_parameter() -> Parameter {
+    let schema =
+        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255));
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request within 24 hours returns the \
+             first response (with `Idempotency-Replayed: true`) instead of running again.",
+        ))
+        .schema(Some(schema))
+        .build()
+}
+
+/// Adds the idempotency header to every POST operation (the layer serves them all, so the
+/// document says so for all of them, including POSTs added later), and documents the
+/// replay header on their responses.
+fn document_idempotency(doc: &mut utoipa::openapi::OpenApi) {
+    let replayed = HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some("`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."))
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let Some(op) = item.post.as_mut() else { continue };
+        op.parameters.get_or_insert_with(Vec::new).push(idempotency_key_parameter());
+        for response in op.responses.responses.values_mut() {
+            if let utoipa::openapi::RefOr::T(r) = response {
+                r.headers.insert("Idempotency-Replayed".into(), replayed.clone());
+            }
+        }
+    }
+}
+
 /// The API routes and their OpenAPI document, registered together so neither can miss a
 /// route the other has.
 pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::get, customers::update, customers::delete))
         .routes(routes!(customers::timeline))
         .routes(routes!(batch::events))
         .routes(routes!(batch::orders))
         .routes(routes!(batch::feedback))
-        .split_for_parts()
+        .merge(records::router())
+        .split_for_parts();
+    document_idempotency(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document (built once).
