@@ -82,6 +82,9 @@ impl SqliteStore {
              PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_err)?;
+        // The order ingest alone cycles through ~20 statements; the default cache (16) would
+        // evict and re-prepare some of them on every order.
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
