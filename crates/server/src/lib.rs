@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod group_commit;
 pub mod limit;
 mod observe;
 pub mod pages;
