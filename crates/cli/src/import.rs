@@ -123,6 +123,7 @@ fn options(a: &ImportArgs) -> Result<ImportOptions> {
     let ingest = IngestOptions {
         create_customers: !a.no_create_customers,
         dry_run: a.dry_run,
+        bulk: true,
         default_currency: Currency::parse(&a.currency)
             .map_err(|e| anyhow::anyhow!("--currency: {e}"))?,
     };

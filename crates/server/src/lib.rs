@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod group_commit;
 pub mod hooks;
 pub mod idempotency;
 pub mod limit;
@@ -56,19 +57,33 @@ pub struct AppState {
     pub limiter: Arc<limit::LoginLimiter>,
     pub sweeper: Arc<idempotency::Sweeper>,
     pub metrics: observe::Metrics,
+    /// Single feedback items from the API, committed in groups (see [`group_commit`]).
+    pub feedback_writes: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
 }
 
 impl AppState {
     pub fn new(db: Arc<dyn Backend>, settings: Settings) -> AppState {
         AppState {
-            db,
             settings: Arc::new(settings),
             key_uses: Arc::default(),
             limiter: Arc::new(limit::LoginLimiter::new(5, Duration::from_secs(15 * 60))),
             sweeper: Arc::default(),
             metrics: observe::Metrics::get(),
+            feedback_writes: Arc::new(feedback_writes(db.clone())),
+            db,
         }
     }
+}
+
+fn feedback_writes(
+    db: Arc<dyn Backend>,
+) -> group_commit::GroupCommit<rapport_core::record::FeedbackRow> {
+    group_commit::GroupCommit::new(move |rows| {
+        let db = db.clone();
+        Box::pin(
+            async move { db.ingest_feedback(rows, &rapport_store::IngestOptions::default()).await },
+        )
+    })
 }
 
 /// The whole application: API, webhooks, pages, operational endpoints, and the layers every

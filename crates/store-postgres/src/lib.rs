@@ -189,6 +189,13 @@ fn unique_suffix() -> u64 {
 macro_rules! write_batch {
     ($self:ident, $o:expr, |$conn:ident| $body:expr) => {{
         let mut tx = $self.begin().await?;
+        if $o.bulk {
+            // A bulk load's commit need not wait for the WAL flush (see `IngestOptions::bulk`).
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         let out = {
             let $conn: &mut PgConnection = &mut tx;
             $body.await?

@@ -1,14 +1,15 @@
 //! Keeping `customer_summaries` equal to what the raw rows say.
 //!
-//! Orders: a batch recomputes the order part of each customer it touched, from the `orders`
-//! table (one indexed range per customer; lines are never re-read, orders carry their total).
-//! Recomputing rather than adjusting keeps updates exact: an order that moves to another day,
-//! customer or status cannot leave a stale occasion count behind. Activity streams (events,
+//! Orders: a customer whose batch only brought new orders gets them added ([`add_orders`]): a
+//! probe per purchase day, whatever their history. A customer with a changed order (moved to
+//! another day, customer or status, lines edited) is recomputed from the `orders` table (one
+//! indexed range; lines are never re-read, orders carry their total), so an update cannot leave
+//! a stale occasion count behind. Activity streams (events,
 //! feedback, interactions) are append-mostly, so new rows add to the counters and only changed
 //! rows trigger a recount.
 
 use crate::db_err;
-use rapport_core::value::from_micros;
+use rapport_core::value::{day_of, from_micros};
 use rapport_core::{CustomerSummary, ExternalId, Money};
 use rapport_store::{StoreResult, SummaryMismatch};
 use rusqlite::{Connection, Row, Transaction};
@@ -37,6 +38,96 @@ pub(crate) fn recompute_orders(tx: &Transaction<'_>, customer_id: i64) -> StoreR
     .execute([customer_id])
     .map_err(db_err)?;
     Ok(())
+}
+
+/// An order inserted by the current batch, as the summary sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewOrder {
+    pub purchase: bool,
+    pub is_return: bool,
+    pub day: i64,
+    pub placed_at: i64,
+    pub total_e4: i64,
+}
+
+/// Adds a customer's newly inserted orders (already in `orders`) to their summary; the same
+/// result as [`recompute_orders`] when no other order of theirs changed in the batch.
+pub(crate) fn add_orders(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    new: &[NewOrder],
+) -> StoreResult<()> {
+    let (old_first, old_first_value): (Option<i64>, i64) = tx
+        .prepare_cached(
+            "SELECT first_purchase_at, first_day_value_e4 FROM customer_summaries WHERE customer_id = ?1",
+        )
+        .map_err(db_err)?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db_err)?;
+    let buys: Vec<&NewOrder> = new.iter().filter(|o| o.purchase).collect();
+    let occasions = new_occasions(tx, customer_id, &buys)?;
+    let first_day_value = match buys.iter().map(|o| o.day).min() {
+        None => old_first_value,
+        Some(day) => {
+            let on_day: i64 = buys.iter().filter(|o| o.day == day).map(|o| o.total_e4).sum();
+            match old_first.map(|t| day_of(from_micros(t))) {
+                Some(old) if old < day => old_first_value,
+                Some(old) if old == day => old_first_value + on_day,
+                _ => on_day,
+            }
+        }
+    };
+    let sum = |f: fn(&NewOrder) -> bool| -> (i64, i64) {
+        new.iter().filter(|o| f(o)).fold((0, 0), |(n, v), o| (n + 1, v + o.total_e4))
+    };
+    let (purchases, purchase_value) = sum(|o| o.purchase);
+    let (returns, return_value) = sum(|o| o.is_return);
+    let first = buys.iter().map(|o| o.placed_at).min();
+    let last = buys.iter().map(|o| o.placed_at).max();
+    tx.prepare_cached(
+        "UPDATE customer_summaries SET orders = orders + ?2, purchase_orders = purchase_orders + ?3,
+            purchase_value_e4 = purchase_value_e4 + ?4, returns = returns + ?5,
+            return_value_e4 = return_value_e4 + ?6, purchase_occasions = purchase_occasions + ?7,
+            first_purchase_at = COALESCE(MIN(first_purchase_at, ?8), first_purchase_at, ?8),
+            last_purchase_at = COALESCE(MAX(last_purchase_at, ?9), last_purchase_at, ?9),
+            first_day_value_e4 = ?10
+         WHERE customer_id = ?1",
+    )
+    .map_err(db_err)?
+    .execute(rusqlite::params![
+        customer_id,
+        new.len() as i64,
+        purchases,
+        purchase_value,
+        returns,
+        return_value,
+        occasions,
+        first,
+        last,
+        first_day_value
+    ])
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// How many of the new purchases' days had no purchase before this batch: a day is new when
+/// every purchase the customer has on it is one of the new ones.
+fn new_occasions(tx: &Transaction<'_>, customer_id: i64, buys: &[&NewOrder]) -> StoreResult<i64> {
+    let mut per_day = std::collections::BTreeMap::<i64, i64>::new();
+    for o in buys {
+        *per_day.entry(o.day).or_default() += 1;
+    }
+    let mut probe = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM orders WHERE customer_id = ?1 AND status = 'purchase' AND day = ?2",
+        )
+        .map_err(db_err)?;
+    let mut occasions = 0;
+    for (day, n) in per_day {
+        let all: i64 = probe.query_row((customer_id, day), |r| r.get(0)).map_err(db_err)?;
+        occasions += i64::from(all == n);
+    }
+    Ok(occasions)
 }
 
 /// One summarised activity stream: its table, time column and summary columns.

@@ -23,6 +23,10 @@ pub struct IngestOptions {
     pub dry_run: bool,
     /// Currency of new orders whose rows name none.
     pub default_currency: Currency,
+    /// A bulk load (file import, demo): a commit need not reach the disk before the next batch
+    /// starts. A power cut can lose the last batches (whole, never half of one) and re-running
+    /// the import completes them. Off for API writes, which are durable when the call returns.
+    pub bulk: bool,
 }
 
 impl Default for IngestOptions {
@@ -31,6 +35,7 @@ impl Default for IngestOptions {
             create_customers: true,
             dry_run: false,
             default_currency: Currency::parse("USD").expect("valid code"),
+            bulk: false,
         }
     }
 }

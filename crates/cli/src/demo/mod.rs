@@ -91,7 +91,8 @@ struct Gen {
 /// Builds the demo company into `store`: `customers` customers, deterministic for `seed`.
 pub async fn build(store: &dyn Store, customers: usize, seed: u64) -> anyhow::Result<DemoStats> {
     let mut g = Gen::new(seed);
-    let o = IngestOptions { default_currency: g.eur.clone(), ..IngestOptions::default() };
+    let o =
+        IngestOptions { default_currency: g.eur.clone(), bulk: true, ..IngestOptions::default() };
     check(store.upsert_companies(g.companies.clone(), &o).await?).context("companies")?;
     check(store.upsert_products(g.products.clone(), &o).await?).context("products")?;
     let mut stats = DemoStats::default();

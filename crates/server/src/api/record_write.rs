@@ -5,13 +5,14 @@
 
 use super::batch::parse_options;
 use super::dto::FieldList;
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use chrono::SecondsFormat;
 use rapport_core::record::*;
 use rapport_core::{
     Company, Consent, Event, ExternalId, FieldError, Interaction, Money, Product, Timestamp,
 };
-use rapport_store::{Backend, Entity, IngestOptions, Kind, OrderGroup, RowOutcome};
+use rapport_store::{Entity, IngestOptions, Kind, OrderGroup, RowOutcome};
 use serde_json::Value;
 
 /// A parsed body, ready for the store.
@@ -84,7 +85,9 @@ impl Write {
     /// Stores the record with the same upsert as imports. An order with `replace_lines` gets
     /// exactly the lines given; otherwise its stored lines stay. A row the store refuses (an
     /// unknown order named by feedback...) is 422 naming the field.
-    pub async fn store(self, db: &dyn Backend, replace_lines: bool) -> ApiResult<()> {
+    /// Single feedback items go through the group commit: the busiest single-item write.
+    pub async fn store(self, s: &AppState, replace_lines: bool) -> ApiResult<()> {
+        let db = s.db.as_ref();
         let o = IngestOptions::default();
         let kind = self.kind();
         let outcomes = match self {
@@ -94,7 +97,7 @@ impl Write {
             Write::Order(g) => db.ingest_orders(vec![g], &o).await?,
             Write::Event(e) => db.ingest_events(vec![e], &o).await?,
             Write::Interaction(i) => db.ingest_interactions(vec![i], &o).await?,
-            Write::Feedback(f) => db.ingest_feedback(vec![f], &o).await?,
+            Write::Feedback(f) => vec![s.feedback_writes.submit(f).await?],
             Write::Consent(c) => db.ingest_consents(vec![c], &o).await?,
         };
         match outcomes.into_iter().find_map(|r| match r {

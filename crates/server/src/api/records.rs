@@ -91,7 +91,7 @@ async fn create<R: Resource>(
         Err(StoreError::NotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    write.store(s.db.as_ref(), false).await?;
+    write.store(s, false).await?;
     let e = s.db.record(R::KIND, &id).await?;
     Ok((StatusCode::CREATED, Json(out::<R>(&e)?)))
 }
@@ -113,7 +113,7 @@ async fn update<R: Resource>(
     let stored = s.db.record(R::KIND, &id).await?;
     let lines = body.lines();
     let write = Write::parse(R::KIND, &overlay(&stored, given), lines.as_deref())?;
-    write.store(s.db.as_ref(), lines.is_some()).await?;
+    write.store(s, lines.is_some()).await?;
     Ok(Json(out::<R>(&s.db.record(R::KIND, &id).await?)?))
 }
 
