@@ -126,6 +126,7 @@ fn options(a: &ImportArgs) -> Result<ImportOptions> {
         bulk: true,
         default_currency: Currency::parse(&a.currency)
             .map_err(|e| anyhow::anyhow!("--currency: {e}"))?,
+        create_only: false,
     };
     let rejects = a.rejects.clone().unwrap_or_else(|| {
         let name = a

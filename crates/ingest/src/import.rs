@@ -124,7 +124,8 @@ async fn store_batch(
         match outcome {
             RowOutcome::Inserted => report.inserted += 1,
             RowOutcome::Updated => report.updated += 1,
-            RowOutcome::Unchanged => report.unchanged += 1,
+            // Imports never create-only, so an existing id is an upsert's "unchanged".
+            RowOutcome::Unchanged | RowOutcome::Exists => report.unchanged += 1,
             RowOutcome::Rejected(e) => {
                 rejects.write(&b.header, raw, &e)?;
                 report.rejected += 1;

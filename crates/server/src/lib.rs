@@ -57,8 +57,8 @@ pub struct AppState {
     pub limiter: Arc<limit::LoginLimiter>,
     pub sweeper: Arc<idempotency::Sweeper>,
     pub metrics: observe::Metrics,
-    /// Single feedback items from the API, committed in groups (see [`group_commit`]).
-    pub feedback_writes: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
+    /// Feedback items created one per request, committed in groups (see [`group_commit`]).
+    pub feedback_creates: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
 }
 
 impl AppState {
@@ -69,20 +69,19 @@ impl AppState {
             limiter: Arc::new(limit::LoginLimiter::new(5, Duration::from_secs(15 * 60))),
             sweeper: Arc::default(),
             metrics: observe::Metrics::get(),
-            feedback_writes: Arc::new(feedback_writes(db.clone())),
+            feedback_creates: Arc::new(feedback_creates(db.clone())),
             db,
         }
     }
 }
 
-fn feedback_writes(
+fn feedback_creates(
     db: Arc<dyn Backend>,
 ) -> group_commit::GroupCommit<rapport_core::record::FeedbackRow> {
+    let o = rapport_store::IngestOptions { create_only: true, ..Default::default() };
     group_commit::GroupCommit::new(move |rows| {
-        let db = db.clone();
-        Box::pin(
-            async move { db.ingest_feedback(rows, &rapport_store::IngestOptions::default()).await },
-        )
+        let (db, o) = (db.clone(), o.clone());
+        Box::pin(async move { db.ingest_feedback(rows, &o).await })
     })
 }
 

@@ -142,7 +142,16 @@ async fn upsert(
             }))
         })
         .collect();
-    let ok = || items.iter().zip(&nul).filter(|(_, e)| e.is_none()).map(|(it, _)| &it.customer);
+    let mut state = load(c, spec, &items).await?;
+    // A refused create must not create the customer it names.
+    let refused = |it: &Item| o.create_only && state.contains_key(it.id.as_str());
+    let ok = || {
+        items
+            .iter()
+            .zip(&nul)
+            .filter(|(it, e)| e.is_none() && !refused(it))
+            .map(|(it, _)| &it.customer)
+    };
     let names = distinct(ok().filter_map(|r| match r {
         CustomerRef::Id(c) => Some(c.as_str()),
         CustomerRef::Order(_) => None,
@@ -154,7 +163,6 @@ async fn upsert(
     }));
     let via_order = resolve::order_customers(c, &order_names).await?;
 
-    let mut state = load(c, spec, &items).await?;
     let mut new_keys: Vec<String> = Vec::new();
     let mut bumps: BTreeMap<i64, (i64, Timestamp)> = BTreeMap::new();
     let mut recounts = BTreeSet::new();
@@ -162,6 +170,10 @@ async fn upsert(
     for (item, nul) in items.into_iter().zip(nul) {
         if let Some(e) = nul {
             out.push(RowOutcome::Rejected(e));
+            continue;
+        }
+        if o.create_only && state.contains_key(item.id.as_str()) {
+            out.push(RowOutcome::Exists);
             continue;
         }
         let customer_id = match &item.customer {

@@ -25,8 +25,10 @@ struct Merged<T> {
 
 /// Replays a batch of upserts against the stored rows, row by row: a new id is inserted as
 /// given, a known one is merged and counts as updated when the merge changes it. `written` sees
-/// every value as it is written (inserted or updated).
+/// every value as it is written (inserted or updated). With `create_only` a known id (stored or
+/// earlier in the batch) is left alone: [`RowOutcome::Exists`].
 fn merge<T: Clone + PartialEq>(
+    create_only: bool,
     rows: &[T],
     stored: Vec<(i64, T)>,
     key: impl Fn(&T) -> &str,
@@ -44,6 +46,7 @@ fn merge<T: Clone + PartialEq>(
             continue;
         }
         outcomes.push(match slots.get_mut(key(row)) {
+            Some(_) if create_only => RowOutcome::Exists,
             None => {
                 written(row);
                 slots.insert(key(row).to_string(), (None, row.clone(), false));
@@ -156,6 +159,7 @@ pub(crate) async fn upsert_customers(
     let stored = found.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
     let mut memberships: Vec<String> = Vec::new();
     let m = merge(
+        false,
         rows,
         stored,
         |c| c.id.as_str(),
@@ -246,6 +250,7 @@ fn bind_companies<'q>(
 pub(crate) async fn upsert_companies(
     c: &mut PgConnection,
     rows: &[Company],
+    create_only: bool,
 ) -> StoreResult<Vec<RowOutcome>> {
     let names = distinct(rows.iter().map(|r| r.id.as_str()));
     let sql = format!("{COMPANY_SELECT} WHERE external_id = ANY($1)");
@@ -256,6 +261,7 @@ pub(crate) async fn upsert_companies(
         .map_err(db_err)?;
     let stored = found.iter().map(company_from_row).collect::<StoreResult<Vec<_>>>()?;
     let m = merge(
+        create_only,
         rows,
         stored,
         |c| c.id.as_str(),
@@ -324,6 +330,7 @@ fn bind_products<'q>(
 pub(crate) async fn upsert_products(
     c: &mut PgConnection,
     rows: &[Product],
+    create_only: bool,
 ) -> StoreResult<Vec<RowOutcome>> {
     let names = distinct(rows.iter().map(|r| r.sku.as_str()));
     let sql = format!("{PRODUCT_SELECT} WHERE sku = ANY($1)");
@@ -334,6 +341,7 @@ pub(crate) async fn upsert_products(
         .map_err(db_err)?;
     let stored = found.iter().map(product_from_row).collect::<StoreResult<Vec<_>>>()?;
     let m = merge(
+        create_only,
         rows,
         stored,
         |p| p.sku.as_str(),

@@ -224,7 +224,7 @@ impl Store for PgStore {
         rows: Vec<Company>,
         o: &IngestOptions,
     ) -> StoreResult<Vec<RowOutcome>> {
-        write_batch!(self, o, |c| customers::upsert_companies(c, &rows))
+        write_batch!(self, o, |c| customers::upsert_companies(c, &rows, o.create_only))
     }
 
     async fn upsert_products(
@@ -232,7 +232,7 @@ impl Store for PgStore {
         rows: Vec<Product>,
         o: &IngestOptions,
     ) -> StoreResult<Vec<RowOutcome>> {
-        write_batch!(self, o, |c| customers::upsert_products(c, &rows))
+        write_batch!(self, o, |c| customers::upsert_products(c, &rows, o.create_only))
     }
 
     async fn ingest_orders(

@@ -63,9 +63,12 @@ pub(crate) async fn ingest(
     groups: &[OrderGroup],
     o: &IngestOptions,
 ) -> StoreResult<Vec<RowOutcome>> {
-    let names = distinct(groups.iter().filter_map(customer_of).map(ExternalId::as_str));
-    let customers = resolve::customers(c, &names, o.create_customers).await?;
     let mut orders = load(c, groups).await?;
+    // A refused create must not create the customer it names.
+    let wanted =
+        groups.iter().filter(|g| !(o.create_only && orders.contains_key(g.order.as_str())));
+    let names = distinct(wanted.filter_map(customer_of).map(ExternalId::as_str));
+    let customers = resolve::customers(c, &names, o.create_customers).await?;
     let mut batch = Batch { new: Vec::new(), touched: BTreeSet::new(), out: Vec::new() };
     batch.out.reserve(groups.iter().map(|g| g.rows.len()).sum());
     for g in groups {
@@ -165,6 +168,9 @@ impl<'a> Batch<'a> {
         customers: &HashMap<String, i64>,
         orders: &mut HashMap<String, State>,
     ) {
+        if o.create_only && orders.contains_key(g.order.as_str()) {
+            return self.out.extend(g.rows.iter().map(|_| RowOutcome::Exists));
+        }
         // Header fields come from the first row that carries them.
         let customer = customer_of(g);
         let placed_at = g.rows.iter().find_map(|r| r.placed_at);

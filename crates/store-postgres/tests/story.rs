@@ -72,6 +72,7 @@ story_test!(story_records::record_lists);
 story_test!(story_records::record_get);
 story_test!(story_records::record_delete);
 story_test!(story_records::order_replacement);
+story_test!(story_records::create_only);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -59,16 +59,6 @@ fn upsert(
     let mut recounts = BTreeSet::new();
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let customer_id = match resolve(tx, &mut res, &item.customer, o)? {
-            Ok(id) => id,
-            Err(e) => {
-                out.push(RowOutcome::Rejected(e));
-                continue;
-            }
-        };
-        let mut new = Vec::with_capacity(all_cols.len());
-        new.push(Value::Integer(customer_id));
-        new.extend(item.values);
         let old = tx
             .prepare_cached(&select)
             .map_err(db_err)?
@@ -81,6 +71,21 @@ fn upsert(
             })
             .optional()
             .map_err(db_err)?;
+        // Before resolving: a refused create must not create the customer it names.
+        if o.create_only && old.is_some() {
+            out.push(RowOutcome::Exists);
+            continue;
+        }
+        let customer_id = match resolve(tx, &mut res, &item.customer, o)? {
+            Ok(id) => id,
+            Err(e) => {
+                out.push(RowOutcome::Rejected(e));
+                continue;
+            }
+        };
+        let mut new = Vec::with_capacity(all_cols.len());
+        new.push(Value::Integer(customer_id));
+        new.extend(item.values);
         let time = match &new[spec.time_col + 1] {
             Value::Integer(t) => *t,
             _ => 0,

@@ -144,6 +144,7 @@ pub(crate) fn company_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Company)> 
 pub(crate) fn upsert_companies(
     tx: &Transaction<'_>,
     rows: &[Company],
+    create_only: bool,
 ) -> StoreResult<Vec<RowOutcome>> {
     let mut out = Vec::with_capacity(rows.len());
     let sql = format!("{COMPANY_SELECT} WHERE external_id = ?1");
@@ -152,6 +153,10 @@ pub(crate) fn upsert_companies(
             tx.prepare_cached(&sql).map_err(db_err)?.query_row([row.id.as_str()], company_from_row);
         let old = old.optional().map_err(db_err)?;
         let (id, merged, outcome) = match old {
+            Some(_) if create_only => {
+                out.push(RowOutcome::Exists);
+                continue;
+            }
             None => (company(tx, &row.id)?, row.clone(), RowOutcome::Inserted),
             Some((id, old)) => {
                 let merged = old.merged_with(row);
@@ -188,6 +193,7 @@ pub(crate) fn product_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Product)> 
 pub(crate) fn upsert_products(
     tx: &Transaction<'_>,
     rows: &[Product],
+    create_only: bool,
 ) -> StoreResult<Vec<RowOutcome>> {
     let mut out = Vec::with_capacity(rows.len());
     let sql = format!("{PRODUCT_SELECT} WHERE sku = ?1");
@@ -197,6 +203,7 @@ pub(crate) fn upsert_products(
             .map_err(db_err)?
             .query_row([row.sku.as_str()], product_from_row);
         let outcome = match old.optional().map_err(db_err)? {
+            Some(_) if create_only => RowOutcome::Exists,
             None => {
                 tx.prepare_cached(
                     "INSERT INTO products (sku, name, category, price_e4) VALUES (?1, ?2, ?3, ?4)",

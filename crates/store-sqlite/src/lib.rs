@@ -235,7 +235,8 @@ impl Store for SqliteStore {
         rows: Vec<Company>,
         o: &IngestOptions,
     ) -> StoreResult<Vec<RowOutcome>> {
-        self.ingest(o, move |tx| customers::upsert_companies(tx, &rows)).await
+        let create_only = o.create_only;
+        self.ingest(o, move |tx| customers::upsert_companies(tx, &rows, create_only)).await
     }
 
     async fn upsert_products(
@@ -243,7 +244,8 @@ impl Store for SqliteStore {
         rows: Vec<Product>,
         o: &IngestOptions,
     ) -> StoreResult<Vec<RowOutcome>> {
-        self.ingest(o, move |tx| customers::upsert_products(tx, &rows)).await
+        let create_only = o.create_only;
+        self.ingest(o, move |tx| customers::upsert_products(tx, &rows, create_only)).await
     }
 
     async fn ingest_orders(

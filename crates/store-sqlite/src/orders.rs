@@ -80,6 +80,12 @@ fn ingest_group(
     touched: &mut Touched,
     out: &mut Vec<RowOutcome>,
 ) -> StoreResult<()> {
+    let head = load_head(tx, g)?;
+    // Before resolving: a refused create must not create the customer it names.
+    if o.create_only && head.is_some() {
+        out.extend(g.rows.iter().map(|_| RowOutcome::Exists));
+        return Ok(());
+    }
     // Header fields come from the first row that carries them.
     let customer = g.rows.iter().find_map(|r| r.customer.as_ref());
     let placed_at = g.rows.iter().find_map(|r| r.placed_at);
@@ -93,7 +99,7 @@ fn ingest_group(
             }
         },
     };
-    match load_head(tx, g)? {
+    match head {
         None => {
             let Some(customer_id) = customer_id else {
                 let why = format!("is required but empty or missing (order '{}' is new)", g.order);

@@ -108,6 +108,12 @@ async fn record_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn create_only() {
+    let (_d, s) = fresh();
+    story_records::create_only(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn order_replacement() {
     let (_d, s) = fresh();
     story_records::order_replacement(&s).await;

@@ -69,7 +69,7 @@ fn tally(outcomes: &[RowOutcome]) -> (usize, usize, usize, usize) {
         match o {
             RowOutcome::Inserted => t.0 += 1,
             RowOutcome::Updated => t.1 += 1,
-            RowOutcome::Unchanged => t.2 += 1,
+            RowOutcome::Unchanged | RowOutcome::Exists => t.2 += 1,
             RowOutcome::Rejected(_) => t.3 += 1,
         }
     }

@@ -4,7 +4,7 @@
 use crate::story::{group, id, line_row, ts};
 use crate::{
     Entity, IngestOptions, Kind, OrderGroup, RecordCursor, RecordFilter, RecordQuery, RecordSort,
-    Store, StoreError,
+    RowOutcome, Store, StoreError,
 };
 use rapport_core::record::{CustomerRef, FeedbackRow, OrderRow};
 use rapport_core::*;
@@ -393,5 +393,56 @@ pub async fn order_replacement(s: &dyn Store) {
     assert_eq!(o2.lines.len(), 1, "a dry run changes nothing");
     let split = OrderGroup { first_line_no: 2, ..lines("o2", 1) };
     assert!(matches!(s.replace_order(split, &o).await, Err(StoreError::Invalid(_))));
+    verified(s).await;
+}
+
+/// Creates (`create_only`) leave a stored id alone, whatever the kind, and create nothing the
+/// refused row names; of two creates of one id in a batch only the first is stored.
+pub async fn create_only(s: &dyn Store) {
+    seed(s).await;
+    let o = IngestOptions { create_only: true, ..IngestOptions::default() };
+    let exists = |out: Vec<RowOutcome>| {
+        assert!(!out.is_empty() && out.iter().all(|r| *r == RowOutcome::Exists), "{out:?}");
+    };
+    let before = s.counts().await.unwrap();
+    exists(s.upsert_companies(vec![company("acme", "x", "y")], &o).await.unwrap());
+    exists(s.upsert_products(vec![product("a", "x")], &o).await.unwrap());
+    let o1 = line_row("o1", "new1", "2024-06-01 10:00", "a", 1, "1");
+    exists(s.ingest_orders(group(vec![o1]), &o).await.unwrap());
+    exists(s.ingest_events(vec![event("e1", "new2", "x", "2024-06-01")], &o).await.unwrap());
+    let i1 = interaction("i1", "new3", Channel::Call, Direction::Outbound, "2024-06-01");
+    exists(s.ingest_interactions(vec![i1], &o).await.unwrap());
+    exists(
+        s.ingest_feedback(vec![feedback("f1", "new4", "x", 1, "2024-06-01")], &o).await.unwrap(),
+    );
+    let k1 = consent("k1", "new5", Purpose::Surveys, false, "2024-06-01");
+    exists(s.ingest_consents(vec![k1], &o).await.unwrap());
+    assert_eq!(s.counts().await.unwrap(), before, "nothing changed and no customer was created");
+    let Entity::Event(e1) = s.record(Kind::Events, &id("e1")).await.unwrap() else { panic!() };
+    assert_eq!((e1.name.as_str(), e1.customer), ("login", id("c1")));
+
+    let twice =
+        vec![event("e9", "c3", "first", "2024-06-01"), event("e9", "c3", "second", "2024-06-02")];
+    let out = s.ingest_events(twice, &o).await.unwrap();
+    assert_eq!(out, [RowOutcome::Inserted, RowOutcome::Exists]);
+    let Entity::Event(e9) = s.record(Kind::Events, &id("e9")).await.unwrap() else { panic!() };
+    assert_eq!(e9.name, "first");
+    let twice = vec![
+        feedback("f9", "c3", "a", 5, "2024-06-01"),
+        feedback("f9", "c3", "b", 1, "2024-06-02"),
+    ];
+    let out = s.ingest_feedback(twice, &o).await.unwrap();
+    assert_eq!(out, [RowOutcome::Inserted, RowOutcome::Exists]);
+    let o9 = line_row("o9", "c3", "2024-06-01 10:00", "a", 1, "7");
+    let again = OrderGroup { order: id("o9"), first_line_no: 1, rows: vec![o9.clone()] };
+    let out = s.ingest_orders(vec![again.clone(), again], &o).await.unwrap();
+    assert_eq!(out, [RowOutcome::Inserted, RowOutcome::Exists]);
+    let out = s.upsert_products(vec![product("z", "x"), product("z", "y")], &o).await.unwrap();
+    assert_eq!(out, [RowOutcome::Inserted, RowOutcome::Exists]);
+    let after = s.counts().await.unwrap();
+    assert_eq!(
+        (after.events, after.feedback, after.orders),
+        (before.events + 1, before.feedback + 1, before.orders + 1)
+    );
     verified(s).await;
 }

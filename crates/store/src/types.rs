@@ -13,6 +13,9 @@ pub enum RowOutcome {
     Updated,
     Unchanged,
     Rejected(FieldError),
+    /// The id is already stored and the write was a create ([`IngestOptions::create_only`]):
+    /// nothing was changed. Never the outcome of an upsert.
+    Exists,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +30,10 @@ pub struct IngestOptions {
     /// starts. A power cut can lose the last batches (whole, never half of one) and re-running
     /// the import completes them. Off for API writes, which are durable when the call returns.
     pub bulk: bool,
+    /// Create, never update: a row whose id is already stored is left alone and reported as
+    /// [`RowOutcome::Exists`]. The check and the insert are one transaction, so two concurrent
+    /// creates of one id cannot both succeed (the API's `POST` relies on this).
+    pub create_only: bool,
 }
 
 impl Default for IngestOptions {
@@ -36,6 +43,7 @@ impl Default for IngestOptions {
             dry_run: false,
             default_currency: Currency::parse("USD").expect("valid code"),
             bulk: false,
+            create_only: false,
         }
     }
 }

@@ -282,7 +282,8 @@ impl BatchReport {
             match outcome {
                 RowOutcome::Inserted => self.inserted += 1,
                 RowOutcome::Updated => self.updated += 1,
-                RowOutcome::Unchanged => self.unchanged += 1,
+                // Batches upsert (never create-only): `Exists` cannot happen.
+                RowOutcome::Unchanged | RowOutcome::Exists => self.unchanged += 1,
                 RowOutcome::Rejected(e) => self.reject(index, e),
             }
         }

@@ -10,7 +10,8 @@ use crate::error::{ApiError, ApiResult};
 use chrono::SecondsFormat;
 use rapport_core::record::*;
 use rapport_core::{
-    Company, Consent, Event, ExternalId, FieldError, Interaction, Money, Product, Timestamp,
+    Company, Consent, Event, ExternalId, Feedback, FieldError, Interaction, Money, Product,
+    Timestamp,
 };
 use rapport_store::{Entity, IngestOptions, Kind, OrderGroup, RowOutcome};
 use serde_json::Value;
@@ -82,31 +83,83 @@ impl Write {
         }
     }
 
-    /// Stores the record with the same upsert as imports. An order with `replace_lines` gets
-    /// exactly the lines given; otherwise its stored lines stay. A row the store refuses (an
-    /// unknown order named by feedback...) is 422 naming the field.
+    /// Creates the record: 409 `conflict` when its id is stored. The existence check is part
+    /// of the write's transaction, so of two concurrent creates of one id exactly one succeeds.
     /// Single feedback items go through the group commit: the busiest single-item write.
-    pub async fn store(self, s: &AppState, replace_lines: bool) -> ApiResult<()> {
-        let db = s.db.as_ref();
-        let o = IngestOptions::default();
-        let kind = self.kind();
-        let outcomes = match self {
-            Write::Company(c) => db.upsert_companies(vec![c], &o).await?,
-            Write::Product(p) => db.upsert_products(vec![p], &o).await?,
-            Write::Order(g) if replace_lines => db.replace_order(g, &o).await?,
-            Write::Order(g) => db.ingest_orders(vec![g], &o).await?,
-            Write::Event(e) => db.ingest_events(vec![e], &o).await?,
-            Write::Interaction(i) => db.ingest_interactions(vec![i], &o).await?,
-            Write::Feedback(f) => vec![s.feedback_writes.submit(f).await?],
-            Write::Consent(c) => db.ingest_consents(vec![c], &o).await?,
+    pub async fn create(self, s: &AppState) -> ApiResult<()> {
+        let (kind, id) = (self.kind(), self.id().clone());
+        let o = IngestOptions { create_only: true, ..IngestOptions::default() };
+        let outcome = match self {
+            Write::Feedback(f) => s.feedback_creates.submit(f).await?,
+            other => other.write(s, &o, false).await?,
         };
-        match outcomes.into_iter().find_map(|r| match r {
-            RowOutcome::Rejected(e) => Some(e),
-            _ => None,
-        }) {
-            Some(e) => Err(field_error(kind, e)),
-            None => Ok(()),
+        match outcome {
+            RowOutcome::Exists => {
+                Err(ApiError::Conflict(format!("{} '{id}' already exists", kind.singular())))
+            }
+            other => refused(kind, other),
         }
+    }
+
+    /// Updates the record with the same upsert as imports. An order with `replace_lines` gets
+    /// exactly the lines given; otherwise its stored lines stay.
+    pub async fn update(self, s: &AppState, replace_lines: bool) -> ApiResult<()> {
+        let kind = self.kind();
+        refused(kind, self.write(s, &IngestOptions::default(), replace_lines).await?)
+    }
+
+    async fn write(
+        self,
+        s: &AppState,
+        o: &IngestOptions,
+        replace_lines: bool,
+    ) -> ApiResult<RowOutcome> {
+        let db = s.db.as_ref();
+        let outcomes = match self {
+            Write::Company(c) => db.upsert_companies(vec![c], o).await?,
+            Write::Product(p) => db.upsert_products(vec![p], o).await?,
+            Write::Order(g) if replace_lines => db.replace_order(g, o).await?,
+            Write::Order(g) => db.ingest_orders(vec![g], o).await?,
+            Write::Event(e) => db.ingest_events(vec![e], o).await?,
+            Write::Interaction(i) => db.ingest_interactions(vec![i], o).await?,
+            Write::Feedback(f) => db.ingest_feedback(vec![f], o).await?,
+            Write::Consent(c) => db.ingest_consents(vec![c], o).await?,
+        };
+        // An order's rows (one per line) share one fate; the first rejection names the field.
+        let rejected = outcomes.iter().find(|r| matches!(r, RowOutcome::Rejected(_))).cloned();
+        rejected
+            .or_else(|| outcomes.into_iter().next())
+            .ok_or_else(|| ApiError::Internal("the store returned no outcome for a record".into()))
+    }
+
+    /// The record as the store will hold it, when the body alone says so (no order totals, no
+    /// customer found through an order, no JSON to normalise): a create answers with it
+    /// instead of reading the record back.
+    pub fn as_stored(&self) -> Option<Entity> {
+        match self {
+            Write::Interaction(i) => Some(Entity::Interaction(i.clone())),
+            Write::Consent(c) => Some(Entity::Consent(c.clone())),
+            Write::Feedback(f) => match &f.customer {
+                CustomerRef::Id(customer) => Some(Entity::Feedback(Feedback {
+                    id: f.id.clone(),
+                    customer: customer.clone(),
+                    source: f.source.clone(),
+                    text: f.text.clone(),
+                    rating: f.rating,
+                    created_at: f.created_at,
+                })),
+                CustomerRef::Order(_) => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A row the store refused (an unknown order named by feedback...): 422 naming the field.
+fn refused(kind: Kind, outcome: RowOutcome) -> ApiResult<()> {
+    match outcome {
+        RowOutcome::Rejected(e) => Err(field_error(kind, e)),
+        _ => Ok(()),
     }
 }
 

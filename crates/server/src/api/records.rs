@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use rapport_core::ExternalId;
 use rapport_core::access::Permission;
 use rapport_core::record::Fields;
-use rapport_store::{Entity, Kind, StoreError};
+use rapport_store::{Entity, Kind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::path::{Parameter, ParameterIn};
@@ -83,16 +83,12 @@ async fn create<R: Resource>(
     let body = read_body::<R>(who, req).await?;
     let write = Write::parse(R::KIND, &body.fields(), body.lines().as_deref())?;
     let id = write.id().clone();
-    match s.db.record(R::KIND, &id).await {
-        Ok(_) => {
-            let what = R::KIND.singular();
-            return Err(ApiError::Conflict(format!("{what} '{id}' already exists")));
-        }
-        Err(StoreError::NotFound(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
-    write.store(s, false).await?;
-    let e = s.db.record(R::KIND, &id).await?;
+    let known = write.as_stored();
+    write.create(s).await?;
+    let e = match known {
+        Some(e) => e,
+        None => s.db.record(R::KIND, &id).await?,
+    };
     Ok((StatusCode::CREATED, Json(out::<R>(&e)?)))
 }
 
@@ -113,7 +109,7 @@ async fn update<R: Resource>(
     let stored = s.db.record(R::KIND, &id).await?;
     let lines = body.lines();
     let write = Write::parse(R::KIND, &overlay(&stored, given), lines.as_deref())?;
-    write.store(s, lines.is_some()).await?;
+    write.update(s, lines.is_some()).await?;
     Ok(Json(out::<R>(&s.db.record(R::KIND, &id).await?)?))
 }
 

@@ -101,7 +101,7 @@ fn delivered(
     let outcome = match outcomes.into_iter().next() {
         Some(RowOutcome::Inserted) => "inserted",
         Some(RowOutcome::Updated) => "updated",
-        Some(RowOutcome::Unchanged) => "unchanged",
+        Some(RowOutcome::Unchanged | RowOutcome::Exists) => "unchanged",
         Some(RowOutcome::Rejected(e)) => {
             count_ingested(kind, "rejected", 1);
             return Err(e.into());

@@ -382,3 +382,55 @@ async fn the_document_lists_every_record_operation_with_its_tag() {
         assert!(schemas.contains_key(s), "schema {s}");
     }
 }
+
+/// Concurrent creates of one id: exactly one is stored (201), the others are 409, whether the
+/// kind goes through the group commit (feedback) or not (events). Distinct ids all land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_of_one_id_store_it_once() {
+    let app = Arc::new(spawn_app().await);
+    let key = Arc::new(app.key("write").await);
+    for (kind, body) in [
+        (
+            "feedback",
+            json!({"id": "f-race", "customer": "c1", "source": "api", "text": "hi",
+            "created_at": "2024-01-01"}),
+        ),
+        ("events", json!({"id": "e-race", "customer": "c1", "name": "login", "at": "2024-01-01"})),
+    ] {
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (app, key) = (app.clone(), key.clone());
+                let mut body = body.clone();
+                if kind == "feedback" {
+                    body["text"] = json!(format!("attempt {i}"));
+                }
+                let path = format!("/api/v1/{kind}");
+                tokio::spawn(async move { app.call(&key, Method::POST, &path, Some(body)).await.0 })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+        let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+        assert_eq!((created, conflicts), (1, 15), "{kind}: {statuses:?}");
+    }
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (app, key) = (app.clone(), key.clone());
+            let body = json!({"id": format!("f{i}"), "customer": format!("c{}", i % 7),
+                "source": "api", "rating": 9, "created_at": "2024-02-01"});
+            tokio::spawn(async move {
+                app.call(&key, Method::POST, "/api/v1/feedback", Some(body)).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (s, b) = t.await.unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let counts = app.db.counts().await.unwrap();
+    assert_eq!((counts.feedback, counts.events), (51, 1));
+    assert_eq!(app.db.verify_summaries().await.unwrap(), []);
+}
