@@ -198,8 +198,14 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
     }
     let Some(token) = session_token(&parts.headers) else { return Ok(None) };
     let token_digest = digest(token);
-    let Some(session) = state.db.session(&token_digest, Utc::now()).await? else {
-        return Ok(None);
+    let now = Utc::now();
+    let session = match state.credentials.session(&token_digest) {
+        Some(s) if s.expires_at > now => s,
+        _ => {
+            let Some(s) = state.db.session(&token_digest, now).await? else { return Ok(None) };
+            state.credentials.remember_session(token_digest.clone(), s.clone());
+            s
+        }
     };
     // Cookie-authenticated writes must echo the session's CSRF token (forms check theirs).
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -216,12 +222,21 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
 
 async fn authenticate_key(state: &AppState, key: &str) -> Result<Principal, ApiError> {
     let bad = || ApiError::Unauthenticated;
-    let prefix = key_prefix(key).ok_or_else(bad)?;
-    let (api_key, stored) = state.db.api_key_by_prefix(prefix).await?.ok_or_else(bad)?;
-    if !bool::from(digest(key).as_bytes().ct_eq(stored.as_bytes())) || api_key.revoked_at.is_some()
-    {
-        return Err(bad());
-    }
+    let presented = digest(key);
+    let api_key = match state.credentials.key(&presented) {
+        Some(k) => k,
+        None => {
+            let prefix = key_prefix(key).ok_or_else(bad)?;
+            let (api_key, stored) = state.db.api_key_by_prefix(prefix).await?.ok_or_else(bad)?;
+            if !bool::from(presented.as_bytes().ct_eq(stored.as_bytes()))
+                || api_key.revoked_at.is_some()
+            {
+                return Err(bad());
+            }
+            state.credentials.remember_key(presented, api_key.clone());
+            api_key
+        }
+    };
     state.key_uses.record(state, &api_key).await;
     Ok(Principal::Key(api_key))
 }

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod limit;
 mod observe;
 pub mod pages;
+pub mod verified;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub db: Arc<dyn Backend>,
     pub settings: Arc<Settings>,
     pub key_uses: Arc<auth::KeyUses>,
+    /// Credentials verified in the last seconds (see [`verified`]).
+    pub credentials: Arc<verified::Credentials>,
     pub limiter: Arc<limit::LoginLimiter>,
     pub sweeper: Arc<idempotency::Sweeper>,
     pub metrics: observe::Metrics,
@@ -66,6 +69,7 @@ impl AppState {
         AppState {
             settings: Arc::new(settings),
             key_uses: Arc::default(),
+            credentials: Arc::default(),
             limiter: Arc::new(limit::LoginLimiter::new(5, Duration::from_secs(15 * 60))),
             sweeper: Arc::default(),
             metrics: observe::Metrics::get(),

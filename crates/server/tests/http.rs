@@ -426,3 +426,40 @@ async fn the_same_api_story_on_postgresql() {
     drop(app);
     store.drop_schema(&schema).await.unwrap();
 }
+
+/// Verified keys are remembered for a few seconds (`verified::TTL`) to spare a database read
+/// per request: a key revoked on the settings page stops at once, one revoked by another
+/// process (the CLI) within the TTL.
+#[tokio::test]
+async fn revoked_keys_stop_at_once_here_and_within_seconds_elsewhere() {
+    let app = spawn_app().await;
+    app.user("ada@example.com", Role::Admin).await;
+    let cookie = session_cookie(&app.sign_in("ada@example.com", "a long password").await);
+    let key = app.key("read").await;
+    let (status, _) = app.call(&key, Method::GET, "/api/v1/customers", None).await;
+    assert_eq!(status, 200);
+    let id = app.db.api_keys().await.unwrap()[0].id;
+    let page =
+        app.http.get(app.url("/settings/api-keys")).header("cookie", &cookie).send().await.unwrap();
+    let csrf = between(&page.text().await.unwrap(), "name=\"csrf\" value=\"", "\"");
+    let revoke = app
+        .http
+        .post(app.url(&format!("/settings/api-keys/{id}/revoke")))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 303);
+    let (status, _) = app.call(&key, Method::GET, "/api/v1/customers", None).await;
+    assert_eq!(status, 401, "revoked on the settings page: refused at once");
+
+    let other = app.key("read").await;
+    let (status, _) = app.call(&other, Method::GET, "/api/v1/customers", None).await;
+    assert_eq!(status, 200);
+    let other_id = app.db.api_keys().await.unwrap().iter().map(|k| k.id).max().unwrap();
+    app.db.revoke_api_key(other_id, chrono::Utc::now()).await.unwrap();
+    tokio::time::sleep(rapport_server::verified::TTL + std::time::Duration::from_millis(100)).await;
+    let (status, _) = app.call(&other, Method::GET, "/api/v1/customers", None).await;
+    assert_eq!(status, 401, "revoked elsewhere: refused once the TTL has passed");
+}

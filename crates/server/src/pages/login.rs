@@ -163,10 +163,12 @@ pub async fn logout(
     if let Err(e) = viewer.check_csrf(&f.csrf) {
         return page_error(e);
     }
-    if let Some(token) = session_token(&headers)
-        && let Err(e) = s.db.delete_session(&digest(token)).await
-    {
-        return super::page_error(e.into());
+    if let Some(token) = session_token(&headers) {
+        let deleted = s.db.delete_session(&digest(token)).await;
+        s.credentials.forget_all();
+        if let Err(e) = deleted {
+            return super::page_error(e.into());
+        }
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()

@@ -97,7 +97,9 @@ pub async fn remove_user(
     if viewer.0.user().is_some_and(|u| u.login == login) {
         return users_page(&s, &viewer, Some("You cannot remove yourself.".into())).await;
     }
-    match s.db.remove_user(&login).await {
+    let removed = s.db.remove_user(&login).await;
+    s.credentials.forget_all();
+    match removed {
         Ok(()) => Redirect::to("/settings/users").into_response(),
         Err(e) => page_error(e.into()),
     }
@@ -179,7 +181,9 @@ pub async fn revoke_key(
     if let Err(e) = viewer.check_csrf(&f.csrf).and_then(|_| viewer.require(Permission::Manage)) {
         return page_error(e);
     }
-    match s.db.revoke_api_key(id, Utc::now()).await {
+    let revoked = s.db.revoke_api_key(id, Utc::now()).await;
+    s.credentials.forget_all();
+    match revoked {
         Ok(()) => Redirect::to("/settings/api-keys").into_response(),
         Err(e) => page_error(e.into()),
     }
