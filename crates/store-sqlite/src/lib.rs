@@ -47,8 +47,10 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
 ];
 
-/// Read connections kept open for reuse; more may be opened under load, only this many are kept.
-const IDLE_READERS: usize = 8;
+/// Read connections: at most this many reads run at once, each on its own connection, kept
+/// open for reuse. A fixed pool bounds memory (each connection has its own page cache) and
+/// spares opening connections under load; more concurrent reads than cores gain nothing.
+const READERS: usize = 8;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -58,6 +60,8 @@ pub struct SqliteStore {
     /// Idle read-only connections. In WAL mode readers see the last commit and never wait for
     /// the writer, so the server's pages stay fast during an import.
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per read connection; a read waits (asynchronously) for one.
+    read_permits: Arc<tokio::sync::Semaphore>,
     path: Arc<std::path::PathBuf>,
 }
 
@@ -101,6 +105,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            read_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
             path: Arc::new(path),
         })
     }
@@ -120,17 +125,16 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let this = self.clone();
+        let permit = self.read_permits.clone().acquire_owned().await.map_err(StoreError::other)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let idle = this.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
             let conn = match idle {
                 Some(c) => c,
                 None => this.open_reader()?,
             };
             let out = f(&conn);
-            let mut idle = this.readers.lock().unwrap_or_else(|p| p.into_inner());
-            if idle.len() < IDLE_READERS {
-                idle.push(conn);
-            }
+            this.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
             out
         })
         .await
