@@ -62,16 +62,89 @@ pub(crate) fn fts_query(search: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
+/// A search matching at most this many customers is answered from its matches (fetched and
+/// sorted); a broader one walks the sort order's index and keeps the rows that match, which
+/// finds a page after about `limit × customers / matches` index entries.
+const FEW_MATCHES: i64 = 5_000;
+
+/// Which table leads a customers-list query.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lead {
+    /// SQLite's planner chooses (no search, or a search combined with other filters).
+    Planner,
+    /// The full-text index, in rowid order or feeding a sort of its few matches.
+    Search,
+    /// The sort order's index, probing the search's matches.
+    SortIndex,
+}
+
+/// The customers list. A word-prefix search alone ("ma") can match a tenth of a million
+/// customers; instead of collecting and sorting all of them, the query is led by the search
+/// index (id order, or few matches) or by the sort's index (many matches), so a page costs a
+/// few milliseconds at a million customers (BENCHMARKS.md).
 pub(crate) fn customers(
     c: &Connection,
     q: &CustomerQuery,
 ) -> StoreResult<ListPage<CustomerListItem>> {
-    let key = sort_expr(q.sort);
+    let fts = q.search.as_deref().and_then(fts_query);
+    let other_filters = q.country.is_some()
+        || q.company.is_some()
+        || q.signup_from.is_some()
+        || q.signup_to.is_some();
+    let lead = match &fts {
+        None => Lead::Planner,
+        Some(_) if other_filters => Lead::Planner,
+        Some(_) if q.sort == CustomerSort::Id => Lead::Search,
+        Some(m) if search_count(c, m)? <= FEW_MATCHES => Lead::Search,
+        Some(_) => Lead::SortIndex,
+    };
+    // The tie-break is the led table's own id column, so that its index gives the order.
+    let summary_sort = matches!(q.sort, CustomerSort::LastPurchaseAt | CustomerSort::PurchaseValue);
+    let (key, tie) = match (lead, q.sort) {
+        (Lead::Search, CustomerSort::Id) => ("f.rowid", "f.rowid"),
+        (_, CustomerSort::Id) => ("c.id", "c.id"),
+        (_, sort) if summary_sort => (sort_expr(sort), "s.customer_id"),
+        (_, sort) => (sort_expr(sort), "c.id"),
+    };
+    let from = match (lead, q.sort) {
+        (Lead::Search, _) => format!(
+            "customer_search f CROSS JOIN {CUSTOMER_TABLES} JOIN customer_summaries s ON s.customer_id = c.id"
+        ),
+        (Lead::SortIndex, CustomerSort::Name | CustomerSort::SignupAt) => {
+            let index = if q.sort == CustomerSort::Name {
+                "customers_sort_name"
+            } else {
+                "customers_sort_signup"
+            };
+            format!(
+                "customers c INDEXED BY {index} LEFT JOIN companies co ON co.id = c.company_id
+                 CROSS JOIN customer_summaries s ON s.customer_id = c.id"
+            )
+        }
+        (Lead::SortIndex, _) => {
+            let index = if q.sort == CustomerSort::PurchaseValue {
+                "summaries_sort_value"
+            } else {
+                "summaries_sort_last_purchase"
+            };
+            format!(
+                "customer_summaries s INDEXED BY {index} CROSS JOIN customers c ON c.id = s.customer_id
+                 LEFT JOIN companies co ON co.id = c.company_id"
+            )
+        }
+        (Lead::Planner, _) => {
+            format!("{CUSTOMER_TABLES} JOIN customer_summaries s ON s.customer_id = c.id")
+        }
+    };
     let mut filters = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    if let Some(fts) = q.search.as_deref().and_then(fts_query) {
-        filters.push("c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)");
-        args.push(Value::Text(fts));
+    if let Some(m) = fts {
+        filters.push(if lead == Lead::Search {
+            "f.rowid = c.id AND customer_search MATCH ?"
+        } else {
+            "c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)"
+        });
+        args.push(Value::Text(m));
     }
     if let Some(country) = &q.country {
         filters.push("c.country = ?");
@@ -93,17 +166,22 @@ pub(crate) fn customers(
     let keyset;
     if let Some(cursor) = &q.after {
         let (id, value) = decode_cursor(cursor, q.sort)?;
-        keyset = format!("({key}, c.id) {cmp} (?, ?)");
+        keyset = if key == tie {
+            format!("{key} {cmp} ?")
+        } else {
+            args.push(value);
+            format!("({key}, {tie}) {cmp} (?, ?)")
+        };
         filters.push(&keyset);
-        args.extend([value, Value::Integer(id)]);
+        args.push(Value::Integer(id));
     }
     let where_ =
         if filters.is_empty() { String::new() } else { format!("WHERE {}", filters.join(" AND ")) };
     let summary_cols = COLUMNS.split(',').map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>();
+    let order =
+        if key == tie { format!("{key} {dir}") } else { format!("{key} {dir}, {tie} {dir}") };
     let sql = format!(
-        "SELECT {CUSTOMER_COLUMNS}, {key}, {} FROM {CUSTOMER_TABLES}
-           JOIN customer_summaries s ON s.customer_id = c.id {where_}
-          ORDER BY {key} {dir}, c.id {dir} LIMIT {}",
+        "SELECT {CUSTOMER_COLUMNS}, {key}, {} FROM {from} {where_} ORDER BY {order} LIMIT {}",
         summary_cols.join(", "),
         q.limit
     );
@@ -124,6 +202,15 @@ pub(crate) fn customers(
     }
     let next = last.filter(|_| items.len() == q.limit).map(|(id, key)| encode_cursor(id, &key));
     Ok(ListPage { items, next })
+}
+
+/// How many customers a search matches: a count over the full-text index alone (a couple of
+/// milliseconds for 100,000 matches).
+fn search_count(c: &Connection, fts: &str) -> StoreResult<i64> {
+    c.prepare_cached("SELECT count(*) FROM customer_search WHERE customer_search MATCH ?1")
+        .map_err(db_err)?
+        .query_row([fts], |r| r.get(0))
+        .map_err(db_err)
 }
 
 fn customer_id(c: &Connection, id: &ExternalId) -> StoreResult<i64> {

@@ -153,3 +153,119 @@ proptest! {
         });
     }
 }
+
+/// The customers list answers a search led by the search index (id order, few matches) or by
+/// the sort's index (many matches: more than 5,000 here). Every sort, both directions, walked
+/// page by page, gives exactly the matches in (key, id) order.
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_search_pages_in_order_whichever_index_leads() {
+    use rapport_core::record::OrderRow;
+    use rapport_core::{Customer, Money, OrderLine};
+    use rapport_store::story::{id, ts};
+    use rapport_store::{CustomerQuery, CustomerSort, IngestOptions, OrderGroup, Store};
+
+    let (_d, s) = fresh();
+    let n = 6_600usize;
+    let names = ["Ann Smith", "Anna Lee", "Annika Berg", "Zed Ray", "Bob Jones"];
+    let mut customers = Vec::new();
+    let mut groups = Vec::new();
+    // (external id, name, signup micros or MIN, purchase value e4, last purchase or MIN)
+    let mut truth: Vec<(String, String, i64, i64, i64)> = Vec::new();
+    for i in 0..n {
+        let ext = format!("C{i:05}");
+        let name = if i % 50 == 0 {
+            names[3]
+        } else if i % 13 == 0 {
+            names[4]
+        } else {
+            names[i % 3]
+        };
+        let mut c = Customer::bare(id(&ext));
+        c.name = Some(name.to_string());
+        let signup = (i % 5 != 0).then(|| {
+            ts(&format!("2024-01-01T00:00:00Z")) + chrono::Duration::days((i * 7919 % 900) as i64)
+        });
+        c.signup_at = signup;
+        customers.push(c);
+        let (mut value, mut last) = (0, i64::MIN);
+        if i % 3 != 1 {
+            let price = Money::parse(&format!("{}", (i * 31) % 500 + 1)).unwrap();
+            let at =
+                ts("2024-06-01T00:00:00Z") + chrono::Duration::hours((i * 104_729 % 5000) as i64);
+            let row = OrderRow {
+                order: id(&format!("O{i}")),
+                customer: Some(id(&ext)),
+                placed_at: Some(at),
+                currency: None,
+                status: None,
+                line: Some(OrderLine { sku: None, quantity: 1, unit_price: price, amount: price }),
+            };
+            groups.push(OrderGroup {
+                order: id(&format!("O{i}")),
+                first_line_no: 1,
+                rows: vec![row],
+            });
+            (value, last) = (price.e4(), at.timestamp_micros());
+        }
+        truth.push((
+            ext,
+            name.to_string(),
+            signup.map_or(i64::MIN, |t| t.timestamp_micros()),
+            value,
+            last,
+        ));
+    }
+    let o = IngestOptions::default();
+    s.upsert_customers(customers, &o).await.unwrap();
+    s.ingest_orders(groups, &o).await.unwrap();
+
+    for search in ["ann", "zed"] {
+        let matching: Vec<_> = truth
+            .iter()
+            .filter(|t| t.1.split(' ').any(|w| w.to_lowercase().starts_with(search)))
+            .collect();
+        assert!(
+            search != "ann" || matching.len() > 5_000,
+            "the broad search must lead by the sort index"
+        );
+        for (sort_name, sort) in CustomerSort::ALL {
+            for descending in [false, true] {
+                let mut want: Vec<_> = matching.clone();
+                want.sort_by(|a, b| {
+                    let key = |t: &(String, String, i64, i64, i64)| match sort {
+                        CustomerSort::Id => (String::new(), 0),
+                        CustomerSort::Name => (t.1.clone(), 0),
+                        CustomerSort::SignupAt => (String::new(), t.2),
+                        CustomerSort::PurchaseValue => (String::new(), t.3),
+                        CustomerSort::LastPurchaseAt => (String::new(), t.4),
+                    };
+                    (key(a), &a.0).cmp(&(key(b), &b.0))
+                });
+                if descending {
+                    want.reverse();
+                }
+                let want: Vec<&str> = want.iter().map(|t| t.0.as_str()).collect();
+                let mut got = Vec::new();
+                let mut after = None;
+                loop {
+                    let q = CustomerQuery {
+                        search: Some(search.into()),
+                        sort: *sort,
+                        descending,
+                        after: after.clone(),
+                        limit: 997,
+                        ..CustomerQuery::default()
+                    };
+                    let page = s.customers(&q).await.unwrap();
+                    got.extend(page.items.into_iter().map(|i| i.customer.id.to_string()));
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                assert_eq!(got.len(), want.len(), "{search} by {sort_name} desc={descending}");
+                assert!(got == want, "{search} by {sort_name} desc={descending}: order differs");
+            }
+        }
+    }
+}
