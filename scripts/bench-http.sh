@@ -48,7 +48,10 @@ lua=scripts/wrk
 run "GET /api/v1/customers/{id}" -s "$lua/get.lua" "$base" -- '/api/v1/customers/C%06d' "$n" "$key"
 run "GET /api/v1/customers/{id}/timeline" -s "$lua/get.lua" "$base" -- '/api/v1/customers/C%06d/timeline' "$n" "$key"
 run "GET /customers/{id} (360 page)" -s "$lua/get.lua" "$base" -- '/customers/C%06d' "$n" "$session"
-run "GET /api/v1/customers?q= (search)" -s "$lua/search.lua" "$base" -- "$key"
+run "GET /api/v1/customers?q= (search, default order)" -s "$lua/search.lua" "$base" -- "$key"
+run "GET /api/v1/customers?q=&sort= (search, every sort order)" -s "$lua/search.lua" "$base" -- "$key" all
+conns=4 run "GET /api/v1/customers?q=&sort= (search, every sort order, 4 connections)" \
+  -s "$lua/search.lua" "$base" -- "$key" all
 run "POST /api/v1/feedback" -s "$lua/feedback.lua" "$base" -- "$n" "$key"
 echo "server peak RSS: $(awk '/VmHWM/ { print $2 / 1024 " MB" }' "/proc/$pid/status")"
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
