@@ -76,7 +76,12 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // Blocking threads run SQLite calls: at most 8 reads at once (the store's pool) and one
+    // writer, so a few dozen threads suffice; more would only hold idle stacks and heaps.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(32)
+        .enable_all()
+        .build()?;
     rt.block_on(run(cli))
 }
 

@@ -110,11 +110,13 @@ impl SqliteStore {
         })
     }
 
+    /// A read-only connection with an 8 MB page cache (the file's pages are in the OS cache
+    /// anyway; [`READERS`] of them bound the server's memory).
     fn open_reader(&self) -> StoreResult<Connection> {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&*self.path, flags).map_err(db_err)?;
-        conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384;")
+        conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -8192;")
             .map_err(db_err)?;
         Ok(conn)
     }
