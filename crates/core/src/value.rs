@@ -87,7 +87,7 @@ impl ExternalId {
         if t.is_empty() {
             return Err("is empty".into());
         }
-        if t.len() > Self::MAX_LEN {
+        if t.len() > Self::MAX_LEN && t.chars().count() > Self::MAX_LEN {
             return Err(format!("is longer than {} characters", Self::MAX_LEN));
         }
         if t.chars().any(char::is_control) {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// A custom attribute value: a boolean, a number or a string.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Attr {
     Bool(bool),
@@ -21,6 +21,23 @@ pub enum Attr {
     Number(f64),
     Text(String),
 }
+
+/// Written by hand: the derived `oneOf` would list integer and number, and a whole number is
+/// both, which makes every integer attribute invalid against `oneOf` (exactly one must match).
+impl utoipa::PartialSchema for Attr {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let of = |t: Type| ObjectBuilder::new().schema_type(t);
+        OneOfBuilder::new()
+            .item(of(Type::Boolean))
+            .item(of(Type::Number))
+            .item(of(Type::String))
+            .description(Some("A custom attribute value: a boolean, a number or a string."))
+            .into()
+    }
+}
+
+impl ToSchema for Attr {}
 
 impl From<Attr> for AttrValue {
     fn from(a: Attr) -> AttrValue {
@@ -57,6 +74,8 @@ pub struct CustomerIn {
     /// Country name or ISO code, as you record it.
     pub country: Option<String>,
     pub city: Option<String>,
+    /// From 1900 to the current year.
+    #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
     /// female, male, other or undisclosed.
     pub gender: Option<String>,

@@ -15,10 +15,15 @@ use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
+use rapport_core::ExternalId;
 use rapport_core::access::Permission;
+use rapport_store::CustomerSort;
 use std::sync::OnceLock;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Required, header::HeaderBuilder};
 use utoipa::{Modify, OpenApi};
@@ -60,8 +65,11 @@ impl Modify for BearerAuth {
 
 /// The `Idempotency-Key` header parameter, as every POST operation documents it.
 fn idempotency_key_parameter() -> Parameter {
-    let schema =
-        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255));
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[!-~]+$"))
+        .min_length(Some(1))
+        .max_length(Some(255));
     ParameterBuilder::new()
         .name("Idempotency-Key")
         .parameter_in(ParameterIn::Header)
@@ -93,6 +101,60 @@ fn document_idempotency(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// What an id accepts ([`rapport_core::ExternalId::parse`]): something besides white space,
+/// no control characters (U+0000–U+001F, U+007F–U+009F).
+const ID_PATTERN: &str = r"^\s*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
+/// Tightens the parameter schemas to what the handlers accept, in one place for every
+/// operation (the parameter derives only know "string"): ids, times, page sizes, sort orders
+/// and the idempotency key. Schema-driven clients and fuzzers then send what would be valid.
+fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let id = || string().pattern(Some(ID_PATTERN)).max_length(Some(ExternalId::MAX_LEN));
+    let time = || {
+        AnyOfBuilder::new()
+            .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+            .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+            .item(string().max_length(Some(0)).description(Some("Empty: no bound.")))
+    };
+    // Empty: the default order.
+    let customer_sorts: Vec<String> = std::iter::once(String::new())
+        .chain(
+            CustomerSort::ALL.iter().flat_map(|(name, _)| [name.to_string(), format!("-{name}")]),
+        )
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete];
+        for op in ops.into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                let schema: Option<RefOr<Schema>> = match p.name.as_str() {
+                    "id" => Some(id().into()),
+                    // An empty filter is no filter.
+                    "customer" | "company" => Some(
+                        AnyOfBuilder::new().item(id()).item(string().max_length(Some(0))).into(),
+                    ),
+                    "from" | "to" | "signup_from" | "signup_to" => Some(time().into()),
+                    "limit" => Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1))
+                            .maximum(Some(customers::MAX_LIMIT))
+                            .default(Some(50.into()))
+                            .into(),
+                    ),
+                    "sort" if path == "/api/v1/customers" => {
+                        Some(string().enum_values(Some(customer_sorts.clone())).into())
+                    }
+                    _ => None,
+                };
+                if schema.is_some() {
+                    p.schema = schema;
+                }
+            }
+        }
+    }
+}
+
 /// The API routes and their OpenAPI document, registered together so neither can miss a
 /// route the other has.
 pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -106,6 +168,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(records::router())
         .split_for_parts();
     document_idempotency(&mut doc);
+    refine_parameters(&mut doc);
     (router, doc)
 }
 

@@ -115,6 +115,27 @@ pub fn list_parameters(kind: Kind) -> Vec<Parameter> {
                     .maximum(Some(500))
                     .default(Some(50.into())),
                 "granted" => ObjectBuilder::new().schema_type(Type::Boolean),
+                "status" | "channel" | "direction" | "purpose" => {
+                    let all = match name {
+                        "status" => words(OrderStatus::ALL, OrderStatus::as_str),
+                        "channel" => words(Channel::ALL, Channel::as_str),
+                        "direction" => words(Direction::ALL, Direction::as_str),
+                        _ => words(Purpose::ALL, Purpose::as_str),
+                    };
+                    // Empty: no filter.
+                    let values: Vec<String> =
+                        std::iter::once("").chain(all.split(", ")).map(String::from).collect();
+                    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values))
+                }
+                "sort" => {
+                    // Empty: the default order.
+                    let names = std::iter::once("id").chain(kind.time_field());
+                    let both = std::iter::once(String::new())
+                        .chain(names.flat_map(|n| [n.to_string(), format!("-{n}")]));
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(both.collect::<Vec<_>>()))
+                }
                 _ => ObjectBuilder::new().schema_type(Type::String),
             };
             ParameterBuilder::new()
