@@ -49,9 +49,19 @@ impl Default for Settings {
     }
 }
 
-/// Everything handlers share.
+/// Everything handlers share, behind one `Arc`: axum clones the state for every request, and
+/// one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Arc<dyn Backend>,
     pub settings: Arc<Settings>,
     pub key_uses: Arc<auth::KeyUses>,
@@ -66,7 +76,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Arc<dyn Backend>, settings: Settings) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             settings: Arc::new(settings),
             key_uses: Arc::default(),
             credentials: Arc::default(),
@@ -75,7 +85,7 @@ impl AppState {
             metrics: observe::Metrics::get(),
             feedback_creates: Arc::new(feedback_creates(db.clone())),
             db,
-        }
+        }))
     }
 }
 
