@@ -62,6 +62,18 @@ pub(crate) fn fts_query(search: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
+/// The index that walks a sort's order (migration 2) and whether it is on the summaries; none
+/// for id order, which the search index gives itself.
+fn sort_index(sort: CustomerSort) -> Option<(&'static str, bool)> {
+    match sort {
+        CustomerSort::Id => None,
+        CustomerSort::Name => Some(("customers_sort_name", false)),
+        CustomerSort::SignupAt => Some(("customers_sort_signup", false)),
+        CustomerSort::LastPurchaseAt => Some(("summaries_sort_last_purchase", true)),
+        CustomerSort::PurchaseValue => Some(("summaries_sort_value", true)),
+    }
+}
+
 /// A search matching at most this many customers is answered from its matches (fetched and
 /// sorted); a broader one walks the sort order's index and keeps the rows that match, which
 /// finds a page after about `limit × customers / matches` index entries.
@@ -74,8 +86,8 @@ enum Lead {
     Planner,
     /// The full-text index, in rowid order or feeding a sort of its few matches.
     Search,
-    /// The sort order's index, probing the search's matches.
-    SortIndex,
+    /// The sort order's index (name, on the summaries?), probing the search's matches.
+    SortIndex((&'static str, bool)),
 }
 
 /// The customers list. A word-prefix search alone ("ma") can match a tenth of a million
@@ -91,15 +103,15 @@ pub(crate) fn customers(
         || q.company.is_some()
         || q.signup_from.is_some()
         || q.signup_to.is_some();
-    let lead = match &fts {
-        None => Lead::Planner,
-        Some(_) if other_filters => Lead::Planner,
-        Some(_) if q.sort == CustomerSort::Id => Lead::Search,
-        Some(m) => match SearchHits::find(c, m)? {
+    let lead = match (&fts, sort_index(q.sort)) {
+        (None, _) => Lead::Planner,
+        (Some(_), _) if other_filters => Lead::Planner,
+        (Some(_), None) => Lead::Search,
+        (Some(m), Some(index)) => match SearchHits::find(c, m)? {
             hits if hits.count <= FEW_MATCHES => Lead::Search,
             hits => {
                 hits.register(c)?;
-                Lead::SortIndex
+                Lead::SortIndex(index)
             }
         },
     };
@@ -111,33 +123,19 @@ pub(crate) fn customers(
         (_, sort) if summary_sort => (sort_expr(sort), "s.customer_id"),
         (_, sort) => (sort_expr(sort), "c.id"),
     };
-    let from = match (lead, q.sort) {
-        (Lead::Search, _) => format!(
+    let from = match lead {
+        Lead::Search => format!(
             "customer_search f CROSS JOIN {CUSTOMER_TABLES} JOIN customer_summaries s ON s.customer_id = c.id"
         ),
-        (Lead::SortIndex, CustomerSort::Name | CustomerSort::SignupAt) => {
-            let index = if q.sort == CustomerSort::Name {
-                "customers_sort_name"
-            } else {
-                "customers_sort_signup"
-            };
-            format!(
-                "customers c INDEXED BY {index} LEFT JOIN companies co ON co.id = c.company_id
+        Lead::SortIndex((index, false)) => format!(
+            "customers c INDEXED BY {index} LEFT JOIN companies co ON co.id = c.company_id
                  CROSS JOIN customer_summaries s ON s.customer_id = c.id"
-            )
-        }
-        (Lead::SortIndex, _) => {
-            let index = if q.sort == CustomerSort::PurchaseValue {
-                "summaries_sort_value"
-            } else {
-                "summaries_sort_last_purchase"
-            };
-            format!(
-                "customer_summaries s INDEXED BY {index} CROSS JOIN customers c ON c.id = s.customer_id
-                 LEFT JOIN companies co ON co.id = c.company_id"
-            )
-        }
-        (Lead::Planner, _) => {
+        ),
+        Lead::SortIndex((index, true)) => format!(
+            "customer_summaries s INDEXED BY {index} CROSS JOIN customers c ON c.id = s.customer_id
+             LEFT JOIN companies co ON co.id = c.company_id"
+        ),
+        Lead::Planner => {
             format!("{CUSTOMER_TABLES} JOIN customer_summaries s ON s.customer_id = c.id")
         }
     };
@@ -146,11 +144,11 @@ pub(crate) fn customers(
     if let Some(m) = fts {
         match lead {
             Lead::Search => filters.push("f.rowid = c.id AND customer_search MATCH ?"),
-            Lead::SortIndex => filters.push("search_hit(c.id)"),
+            Lead::SortIndex(_) => filters.push("search_hit(c.id)"),
             Lead::Planner => filters
                 .push("c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)"),
         }
-        if lead != Lead::SortIndex {
+        if !matches!(lead, Lead::SortIndex(_)) {
             args.push(Value::Text(m));
         }
     }

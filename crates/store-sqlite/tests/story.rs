@@ -182,9 +182,8 @@ async fn customer_search_pages_in_order_whichever_index_leads() {
         };
         let mut c = Customer::bare(id(&ext));
         c.name = Some(name.to_string());
-        let signup = (i % 5 != 0).then(|| {
-            ts(&format!("2024-01-01T00:00:00Z")) + chrono::Duration::days((i * 7919 % 900) as i64)
-        });
+        let signup = (i % 5 != 0)
+            .then(|| ts("2024-01-01T00:00:00Z") + chrono::Duration::days((i * 7919 % 900) as i64));
         c.signup_at = signup;
         customers.push(c);
         let (mut value, mut last) = (0, i64::MIN);
