@@ -4,4 +4,5 @@
 //! defines those summaries from scratch, which is both their specification and the reference the
 //! stores are tested against.
 
+pub mod satisfaction;
 pub mod summary;
