@@ -4,5 +4,6 @@
 //! defines those summaries from scratch, which is both their specification and the reference the
 //! stores are tested against.
 
+pub mod retention;
 pub mod satisfaction;
 pub mod summary;

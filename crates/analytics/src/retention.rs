@@ -1,0 +1,218 @@
+//! Retention cohorts, churn per period and the repeat-purchase rate (PRODUCT.md, "Metric
+//! definitions").
+//!
+//! Inputs are purchases as (customer, month) pairs: one per purchase order, in any order, with
+//! months as a running index ([`month_index`]), so the computation is integer work over one
+//! sort. Returns and cancellations are not purchases and are left out by the caller.
+
+use chrono::{Datelike, NaiveDate};
+use rapport_core::CustomerSummary;
+use serde::Serialize;
+
+/// Months since year 0: consecutive months differ by one across year ends.
+pub fn month_index(day: NaiveDate) -> i32 {
+    day.year() * 12 + day.month0() as i32
+}
+
+/// The first day of the month with this index.
+pub fn month_start(index: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+        .expect("a month's first day")
+}
+
+/// One first-purchase cohort: its month, its size, and how many of its customers purchased in
+/// each month since (index k = k months after the first; k = 0 is everyone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cohort {
+    pub month: NaiveDate,
+    pub customers: u64,
+    pub active: Vec<u64>,
+}
+
+impl Cohort {
+    /// The retention curve: `active[k] / customers`.
+    pub fn shares(&self) -> Vec<f64> {
+        self.active.iter().map(|a| *a as f64 / self.customers as f64).collect()
+    }
+}
+
+/// Each customer's distinct purchase months, ascending, grouped by customer: the input sorted
+/// once and deduplicated.
+fn months_by_customer(mut purchases: Vec<(u64, i32)>) -> Vec<Vec<i32>> {
+    purchases.sort_unstable();
+    purchases.dedup();
+    let mut out: Vec<Vec<i32>> = Vec::new();
+    let mut last = None;
+    for (customer, month) in purchases {
+        if last != Some(customer) {
+            out.push(Vec::new());
+            last = Some(customer);
+        }
+        out.last_mut().expect("pushed above").push(month);
+    }
+    out
+}
+
+/// The cohort matrix: one row per first-purchase month up to `as_of`'s month, each with a
+/// column per month from its first up to `as_of`'s month. Purchases after `as_of`'s month are
+/// ignored (the matrix describes the past as of that day).
+pub fn cohorts(purchases: Vec<(u64, i32)>, as_of: NaiveDate) -> Vec<Cohort> {
+    let last = month_index(as_of);
+    let kept = purchases.into_iter().filter(|(_, m)| *m <= last).collect();
+    let customers = months_by_customer(kept);
+    let Some(first) = customers.iter().map(|m| m[0]).min() else { return Vec::new() };
+    let mut rows: Vec<Cohort> = (first..=last)
+        .map(|m| Cohort {
+            month: month_start(m),
+            customers: 0,
+            active: vec![0; (last - m + 1) as usize],
+        })
+        .collect();
+    for months in &customers {
+        let row = &mut rows[(months[0] - first) as usize];
+        row.customers += 1;
+        for m in months {
+            row.active[(m - months[0]) as usize] += 1;
+        }
+    }
+    rows.retain(|r| r.customers > 0);
+    rows
+}
+
+/// Churn in one month: of the customers who purchased in the month before (active at its
+/// start), how many did not purchase in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Churn {
+    pub month: NaiveDate,
+    pub active_at_start: u64,
+    pub churned: u64,
+    /// `churned / active_at_start`; `None` when nobody was active.
+    pub rate: Option<f64>,
+}
+
+/// Monthly churn from the second month with purchases up to `as_of`'s month. "Active" means a
+/// purchase in the month: a customer active in month m−1 and not in m churned in m.
+pub fn churn(purchases: Vec<(u64, i32)>, as_of: NaiveDate) -> Vec<Churn> {
+    let last = month_index(as_of);
+    let kept = purchases.into_iter().filter(|(_, m)| *m <= last).collect();
+    let customers = months_by_customer(kept);
+    let Some(first) = customers.iter().map(|m| m[0]).min() else { return Vec::new() };
+    let span = (last - first + 1) as usize;
+    let (mut active, mut stayed) = (vec![0u64; span], vec![0u64; span]);
+    for months in &customers {
+        for (i, m) in months.iter().enumerate() {
+            active[(m - first) as usize] += 1;
+            if i > 0 && months[i - 1] == m - 1 {
+                stayed[(m - first) as usize] += 1;
+            }
+        }
+    }
+    (1..span)
+        .map(|i| {
+            let at_start = active[i - 1];
+            let churned = at_start - stayed[i];
+            Churn {
+                month: month_start(first + i as i32),
+                active_at_start: at_start,
+                churned,
+                rate: (at_start > 0).then(|| churned as f64 / at_start as f64),
+            }
+        })
+        .collect()
+}
+
+/// Customers with at least two purchase orders over customers with at least one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepeatPurchase {
+    pub buyers: u64,
+    pub repeat_buyers: u64,
+    /// `None` without buyers.
+    pub rate: Option<f64>,
+}
+
+pub fn repeat_purchase<'a>(
+    summaries: impl IntoIterator<Item = &'a CustomerSummary>,
+) -> RepeatPurchase {
+    let (mut buyers, mut repeat_buyers) = (0, 0);
+    for s in summaries {
+        buyers += u64::from(s.purchase_orders >= 1);
+        repeat_buyers += u64::from(s.purchase_orders >= 2);
+    }
+    RepeatPurchase {
+        buyers,
+        repeat_buyers,
+        rate: (buyers > 0).then(|| repeat_buyers as f64 / buyers as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ym(y: i32, m: u32) -> i32 {
+        month_index(NaiveDate::from_ymd_opt(y, m, 1).unwrap())
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn month_indexes_run_across_year_ends() {
+        assert_eq!(ym(2024, 1) - ym(2023, 12), 1);
+        assert_eq!(month_start(ym(2023, 12)), day(2023, 12, 1));
+    }
+
+    #[test]
+    fn cohorts_count_each_customer_once_per_month_since_their_first() {
+        let purchases = vec![
+            (1, ym(2024, 1)),
+            (1, ym(2024, 1)), // a second order in the same month counts once
+            (1, ym(2024, 3)),
+            (2, ym(2024, 1)),
+            (2, ym(2024, 2)),
+            (3, ym(2024, 2)),
+            (3, ym(2024, 3)),
+            (3, ym(2024, 5)), // after as_of: ignored
+        ];
+        let rows = cohorts(purchases, day(2024, 3, 31));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].month, rows[0].customers, &rows[0].active[..]),
+            (day(2024, 1, 1), 2, &[2, 1, 1][..])
+        );
+        assert_eq!(
+            (rows[1].month, rows[1].customers, &rows[1].active[..]),
+            (day(2024, 2, 1), 1, &[1, 1][..])
+        );
+        assert_eq!(rows[0].shares(), [1.0, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn churn_is_last_months_buyers_who_did_not_come_back() {
+        let purchases = vec![
+            (1, ym(2024, 1)),
+            (1, ym(2024, 2)),
+            (2, ym(2024, 1)),
+            (3, ym(2024, 2)),
+            (3, ym(2024, 3)),
+            (4, ym(2024, 3)),
+        ];
+        let c = churn(purchases, day(2024, 4, 2));
+        let got: Vec<_> =
+            c.iter().map(|c| (c.month.month(), c.active_at_start, c.churned)).collect();
+        // Feb: 1 and 2 were active in Jan, 2 left. Mar: 1 and 3 in Feb, 1 left. Apr: 3 and 4 left.
+        assert_eq!(got, [(2, 2, 1), (3, 2, 1), (4, 2, 2)]);
+        assert_eq!(c[2].rate, Some(1.0));
+        assert!(churn(Vec::new(), day(2024, 1, 1)).is_empty());
+    }
+
+    #[test]
+    fn repeat_purchase_rate_counts_purchase_orders() {
+        let s = |n| CustomerSummary { purchase_orders: n, ..Default::default() };
+        let all = [s(0), s(1), s(2), s(5)];
+        let r = repeat_purchase(&all);
+        assert_eq!((r.buyers, r.repeat_buyers, r.rate), (3, 2, Some(2.0 / 3.0)));
+        assert_eq!(repeat_purchase(&[s(0)]).rate, None);
+    }
+}
