@@ -5,5 +5,6 @@
 //! stores are tested against.
 
 pub mod retention;
+pub mod rfm;
 pub mod satisfaction;
 pub mod summary;
