@@ -283,6 +283,10 @@ impl Store for PgStore {
         read::customer_summary(&self.pool, customer).await
     }
 
+    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>> {
+        read::purchase_days(&self.pool).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

@@ -85,6 +85,13 @@ pub(crate) async fn summaries(
         .await
 }
 
+pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<(i64, i64)>> {
+    sqlx::query_as("SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase'")
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)
+}
+
 /// Runs a keyset query (`$1` = after, `$2` = limit) whose mapper returns (key, item).
 async fn page<'c, T>(
     ex: impl Executor<'c, Database = Postgres>,

@@ -308,6 +308,10 @@ impl Store for SqliteStore {
         self.run(move |c| read::customer_summary(c, &customer)).await
     }
 
+    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>> {
+        self.read(read::purchase_days).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

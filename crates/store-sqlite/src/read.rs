@@ -75,6 +75,15 @@ pub(crate) fn summaries(
     })
 }
 
+pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<(i64, i64)>> {
+    // `orders_customer` (customer_id, status, day) covers this: no table reads.
+    let mut stmt = c
+        .prepare("SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase'")
+        .map_err(db_err)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
 pub(crate) fn conv(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
 }

@@ -23,6 +23,12 @@ async fn orders_and_summaries() {
     story::orders_and_summaries(&s).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn purchase_days() {
+    let (_d, s) = fresh();
+    story::purchase_days(&s).await;
+}
+
 #[tokio::test]
 async fn reappearing_order_reimports_unchanged() {
     let (_d, s) = fresh();

@@ -83,6 +83,11 @@ pub trait Store: Send + Sync {
 
     async fn customer_summary(&self, customer: &ExternalId) -> StoreResult<CustomerSummary>;
 
+    /// Every purchase occasion as (internal customer number, UTC day number): one pair per
+    /// customer and day with a purchase order, for cohort and churn reports. The customer
+    /// numbers are only comparable with each other.
+    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>>;
+
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
     async fn summaries(
         &self,

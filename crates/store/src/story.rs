@@ -172,6 +172,30 @@ pub async fn orders_and_summaries(s: &dyn Store) {
 
 /// Regression: an order whose rows resume later in the file (UCI Online Retail has one) with a
 /// different time flip-flopped its header on every re-import ("updated 2").
+/// Purchase occasions for cohort reports: one pair per customer and UTC day with a purchase;
+/// returns, cancellations and a second order on the same day add none.
+pub async fn purchase_days(s: &dyn Store) {
+    let o = IngestOptions::default();
+    let rows = vec![
+        line_row("p1", "a", "2024-01-05 10:00", "x", 1, "5"),
+        line_row("p2", "a", "2024-01-05 18:00", "x", 1, "5"),
+        line_row("p3", "a", "2024-03-01 09:00", "x", 1, "5"),
+        line_row("p4", "b", "2024-02-10 12:00", "x", 1, "5"),
+        line_row("r1", "b", "2024-04-10 12:00", "x", -1, "5"),
+    ];
+    s.ingest_orders(group(rows), &o).await.unwrap();
+    let day = |t: &str| rapport_core::value::day_of(ts(t));
+    let mut got = s.purchase_days().await.unwrap();
+    got.sort_unstable();
+    let (a, b) = (got[0].0, got.last().unwrap().0);
+    assert_ne!(a, b);
+    assert_eq!(
+        got,
+        [(a, day("2024-01-05")), (a, day("2024-03-01")), (b, day("2024-02-10"))],
+        "customer a first, then b (insertion order)"
+    );
+}
+
 pub async fn reappearing_order_reimports_unchanged(s: &dyn Store) {
     let o = IngestOptions::default();
     let rows = vec![
