@@ -98,11 +98,18 @@ impl Segment {
 pub struct Rfm {
     pub recency_days: i64,
     pub frequency: i64,
+    /// As a decimal string ("1234.50"), exact, like amounts everywhere in Rapport's output.
+    #[serde(serialize_with = "decimal")]
     pub monetary: Money,
     pub r: u8,
     pub f: u8,
     pub m: u8,
     pub segment: Segment,
+}
+
+/// Serialises an amount as its exact decimal string.
+pub fn decimal<S: serde::Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&m.to_string())
 }
 
 /// The default as-of date: the day after the last purchase in the data.

@@ -1,0 +1,111 @@
+//! Black-box: `rapport report rfm|repeat|retention|churn` on a small imported history whose
+//! answers are worked out by hand.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rapport(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["--db", "r.db"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("rapport runs")
+}
+
+fn ok(out: Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&ok(rapport(dir, &all))).unwrap()
+}
+
+/// a: Jan, Feb, Mar (two orders on one Jan day). b: Jan only. c: Feb, then a return in Mar.
+/// d: Mar. Purchase months: Jan {a, b}, Feb {a, c}, Mar {a, d}.
+const ORDERS: &str = "order,customer,placed_at,quantity,unit_price
+o1,a,2024-01-05T10:00:00Z,1,10
+o2,a,2024-01-05T12:00:00Z,1,10
+o3,a,2024-02-07T10:00:00Z,2,10
+o4,a,2024-03-30T10:00:00Z,1,40
+o5,b,2024-01-20T10:00:00Z,1,5
+o6,c,2024-02-02T10:00:00Z,1,30
+o7,c,2024-03-03T10:00:00Z,-1,30
+o8,d,2024-03-15T10:00:00Z,1,70
+";
+
+#[test]
+fn reports_on_a_small_history_give_the_hand_worked_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("orders.csv"), ORDERS).unwrap();
+    ok(rapport(d, &["import", "orders", "orders.csv"]));
+
+    let repeat = json(d, &["report", "repeat"]);
+    assert_eq!((repeat["buyers"].as_u64(), repeat["repeat_buyers"].as_u64()), (Some(4), Some(1)));
+
+    // Jan -> Feb: a stayed, b left. Feb -> Mar: a stayed, c left (a return is no purchase).
+    let churn = json(d, &["report", "churn", "--as-of", "2024-03-31"]);
+    let months: Vec<(String, u64, u64)> = churn["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["month"].as_str().unwrap().to_string(),
+                r["active_at_start"].as_u64().unwrap(),
+                r["churned"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(months, [("2024-02-01".into(), 2, 1), ("2024-03-01".into(), 2, 1)]);
+
+    // Cohorts: Jan {a, b}: a in Feb and Mar. Feb {c}: not in Mar. Mar {d}.
+    let csv = ok(rapport(d, &["report", "retention", "--as-of", "2024-03-31", "--format", "csv"]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "cohort,customers,m0,m1,m2");
+    assert_eq!(
+        &lines[1..],
+        ["2024-01,2,1.000,0.500,0.500", "2024-02,1,1.000,0.000,", "2024-03,1,1.000,,"]
+    );
+
+    // RFM as of the day after the last purchase (2024-03-31): recency a 1, d 16, c 58, b 71.
+    // R = 1 + floor(5 x share of buyers with more days): 4, 3, 2, 1 (four buyers: none has 5).
+    let rfm = json(d, &["report", "rfm", "--by-customer"]);
+    assert_eq!(rfm["as_of"], "2024-03-31");
+    let rows = rfm["rows"].as_array().unwrap();
+    let got: Vec<(&str, i64, i64, &str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["customer"].as_str().unwrap(),
+                r["recency_days"].as_i64().unwrap(),
+                r["frequency"].as_i64().unwrap(),
+                r["monetary"].as_str().unwrap(),
+                r["r"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a", 1, 4, "80.00", 4),
+            ("b", 71, 1, "5.00", 1),
+            ("c", 58, 1, "30.00", 2),
+            ("d", 16, 1, "70.00", 3)
+        ]
+    );
+    let segments = json(d, &["report", "rfm"]);
+    let total: u64 =
+        segments["rows"].as_array().unwrap().iter().map(|r| r["customers"].as_u64().unwrap()).sum();
+    assert_eq!(total, 4, "every buyer in exactly one segment");
+
+    let bad = rapport(d, &["report", "churn", "--as-of", "2024-02-30"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a YYYY-MM-DD date"));
+}
