@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use rapport_analytics::{retention, rfm};
+use rapport_analytics::{retention, rfm, satisfaction};
 use rapport_core::{CustomerSummary, ExternalId};
 use rapport_store::{Counts, Store};
 use serde::Serialize;
@@ -40,13 +40,60 @@ pub enum Report {
         #[command(flatten)]
         o: ReportArgs,
     },
+    /// Net Promoter Score (ratings 0-10 of feedback from source `nps`), with 95% intervals.
+    Nps {
+        #[command(flatten)]
+        o: SatisfactionArgs,
+    },
+    /// Customer satisfaction (ratings 1-5 of feedback from source `csat`): % of 4s and 5s.
+    Csat {
+        #[command(flatten)]
+        o: SatisfactionArgs,
+    },
+    /// Customer effort (ratings 1-7 of feedback from source `ces`, higher = easier): the mean.
+    Ces {
+        #[command(flatten)]
+        o: SatisfactionArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct SatisfactionArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    format: ReportFormat,
+    /// One row per period, from the first response to the last.
+    #[arg(long, value_enum, default_value = "month")]
+    period: PeriodArg,
+    /// The feedback source whose ratings count (default: the report's name).
+    #[arg(long)]
+    source: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PeriodArg {
+    Day,
+    Week,
+    Month,
+    Quarter,
+}
+
+impl From<PeriodArg> for satisfaction::Period {
+    fn from(p: PeriodArg) -> Self {
+        match p {
+            PeriodArg::Day => satisfaction::Period::Day,
+            PeriodArg::Week => satisfaction::Period::Week,
+            PeriodArg::Month => satisfaction::Period::Month,
+            PeriodArg::Quarter => satisfaction::Period::Quarter,
+        }
+    }
 }
 
 #[derive(Args)]
 pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: ReportFormat,
-    /// The day the report is as of (YYYY-MM-DD); default: the day after the last purchase.
+    /// The day the report is as of (YYYY-MM-DD); default: the day after the last purchase for
+    /// RFM, the day of the last purchase for retention and churn.
     #[arg(long, value_parser = parse_day)]
     as_of: Option<NaiveDate>,
 }
@@ -70,6 +117,11 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
             print_summary(store.backend(), &counts, format)
         }
         Report::Rfm { o, by_customer } => report_rfm(store, &o, by_customer).await,
+        Report::Nps { o } => report_satisfaction(store, satisfaction::Scale::Nps, "nps", &o).await,
+        Report::Csat { o } => {
+            report_satisfaction(store, satisfaction::Scale::Csat, "csat", &o).await
+        }
+        Report::Ces { o } => report_satisfaction(store, satisfaction::Scale::Ces, "ces", &o).await,
         Report::Repeat { o } => {
             let all = all_summaries(store).await?;
             let r = retention::repeat_purchase(all.iter().map(|(_, s)| s));
@@ -112,6 +164,52 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
     }
 }
 
+/// The score over all responses and per period. Ratings outside the scale (a 9 under CSAT) are
+/// not counted, and how many were left out is said.
+async fn report_satisfaction(
+    store: &dyn Store,
+    scale: satisfaction::Scale,
+    default_source: &str,
+    o: &SatisfactionArgs,
+) -> Result<()> {
+    let source = o.source.as_deref().unwrap_or(default_source);
+    let ratings = store.ratings(source).await?;
+    let outside = ratings.iter().filter(|(_, r)| !scale.accepts(*r)).count();
+    if outside > 0 {
+        let (lo, hi) = scale.range();
+        eprintln!(
+            "note: {outside} ratings of source '{source}' are outside {lo}-{hi} and not counted"
+        );
+    }
+    let overall = satisfaction::estimate(scale, ratings.iter().map(|(_, r)| *r));
+    let trend = satisfaction::trend(scale, &ratings, o.period.into());
+    #[derive(Serialize)]
+    struct Out<'a> {
+        scale: satisfaction::Scale,
+        source: &'a str,
+        overall: Option<satisfaction::Estimate>,
+        periods: Vec<satisfaction::PeriodEstimate>,
+    }
+    let cells = |label: String, e: Option<&satisfaction::Estimate>| match e {
+        Some(e) => vec![
+            label,
+            format!("{:.1}", e.score),
+            format!("{:.1}", e.low),
+            format!("{:.1}", e.high),
+            e.responses.to_string(),
+        ],
+        None => vec![label, String::new(), String::new(), String::new(), "0".into()],
+    };
+    let mut rows: Vec<Vec<String>> =
+        trend.iter().map(|p| cells(p.start.to_string(), p.estimate.as_ref())).collect();
+    if o.format == ReportFormat::Table {
+        rows.push(cells("all".into(), overall.as_ref()));
+    }
+    let header = ["period", "score", "low_95", "high_95", "responses"];
+    let out = Out { scale, source, overall, periods: trend };
+    emit(o.format, &out, &header, rows)
+}
+
 /// A report's rows with the day they are as of, for JSON.
 #[derive(Serialize)]
 struct Dated<'a, T: Serialize> {
@@ -133,8 +231,8 @@ async fn all_summaries(store: &dyn Store) -> Result<Vec<(ExternalId, CustomerSum
     }
 }
 
-/// Purchase occasions as (customer, month) pairs, and the as-of day (default: the day after
-/// the last purchase).
+/// Purchase occasions as (customer, month) pairs, and the as-of day (default: the day of the
+/// last purchase, so the last month reported is the last with data).
 async fn purchases(
     store: &dyn Store,
     as_of: Option<NaiveDate>,

@@ -109,3 +109,40 @@ fn reports_on_a_small_history_give_the_hand_worked_answers() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a YYYY-MM-DD date"));
 }
+
+#[test]
+fn satisfaction_reports_score_their_source_per_period_with_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // NPS: January 10, 9, 8, 0 (2 promoters, 1 detractor of 4: 25); February 3 (-100).
+    // A CSAT rating is another source and not counted.
+    let csv = "id,customer,source,rating,created_at
+f1,a,nps,10,2024-01-03
+f2,b,nps,9,2024-01-04
+f3,c,nps,8,2024-01-20
+f4,d,nps,0,2024-01-31
+f5,a,nps,3,2024-02-02
+f6,b,csat,5,2024-02-02
+";
+    std::fs::write(d.join("feedback.csv"), csv).unwrap();
+    ok(rapport(d, &["import", "feedback", "feedback.csv"]));
+    let nps = json(d, &["report", "nps"]);
+    let overall = &nps["overall"];
+    // All five: 2 promoters, 2 detractors: 0.
+    assert_eq!((overall["score"].as_f64(), overall["responses"].as_u64()), (Some(0.0), Some(5)));
+    assert!(overall["low"].as_f64().unwrap() < 0.0 && overall["high"].as_f64().unwrap() > 0.0);
+    let periods: Vec<(String, f64)> = nps["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["start"].as_str().unwrap().into(), p["estimate"]["score"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(periods, [("2024-01-01".into(), 25.0), ("2024-02-01".into(), -100.0)]);
+    let csat = json(d, &["report", "csat", "--period", "quarter"]);
+    assert_eq!(csat["overall"]["score"].as_f64(), Some(100.0));
+    assert_eq!(csat["overall"]["distribution"], serde_json::json!([0, 0, 0, 0, 1]));
+    let ces = json(d, &["report", "ces"]);
+    assert!(ces["overall"].is_null() && ces["periods"] == serde_json::json!([]));
+    let table = ok(rapport(d, &["report", "nps", "--source", "csat"]));
+    assert!(table.contains("all"), "{table}");
+}

@@ -287,6 +287,10 @@ impl Store for PgStore {
         read::purchase_days(&self.pool).await
     }
 
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>> {
+        read::ratings(&self.pool, source).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

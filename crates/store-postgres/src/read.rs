@@ -92,6 +92,16 @@ pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<(i64, i64)>>
         .map_err(db_err)
 }
 
+pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<(Timestamp, i16)>> {
+    sqlx::query_as(
+        "SELECT created_at, rating::smallint FROM feedback WHERE source = $1 AND rating IS NOT NULL",
+    )
+    .bind(source)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)
+}
+
 /// Runs a keyset query (`$1` = after, `$2` = limit) whose mapper returns (key, item).
 async fn page<'c, T>(
     ex: impl Executor<'c, Database = Postgres>,

@@ -58,6 +58,7 @@ macro_rules! story_test {
 story_test!(story::customers_upsert_and_merge);
 story_test!(story::orders_and_summaries);
 story_test!(story::purchase_days);
+story_test!(story::ratings);
 story_test!(story::reappearing_order_reimports_unchanged);
 story_test!(story::dry_run_stores_nothing);
 story_test!(story::activity_streams);

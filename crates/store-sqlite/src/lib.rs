@@ -312,6 +312,11 @@ impl Store for SqliteStore {
         self.read(read::purchase_days).await
     }
 
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>> {
+        let source = source.to_string();
+        self.read(move |c| read::ratings(c, &source)).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

@@ -84,6 +84,15 @@ pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<(i64, i64)>> {
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
+pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<(Timestamp, i16)>> {
+    let mut stmt = c
+        .prepare("SELECT created_at, rating FROM feedback WHERE source = ?1 AND rating IS NOT NULL")
+        .map_err(db_err)?;
+    let rows =
+        stmt.query_map([source], |r| Ok((from_micros(r.get(0)?), r.get(1)?))).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
 pub(crate) fn conv(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
 }

@@ -24,6 +24,12 @@ async fn orders_and_summaries() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ratings() {
+    let (_d, s) = fresh();
+    story::ratings(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn purchase_days() {
     let (_d, s) = fresh();
     story::purchase_days(&s).await;

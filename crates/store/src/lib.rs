@@ -88,6 +88,10 @@ pub trait Store: Send + Sync {
     /// numbers are only comparable with each other.
     async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>>;
 
+    /// The rated feedback of one source (`nps`, `csat`...): (time, rating) pairs, for the
+    /// satisfaction reports.
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>>;
+
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
     async fn summaries(
         &self,

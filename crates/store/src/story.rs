@@ -196,6 +196,30 @@ pub async fn purchase_days(s: &dyn Store) {
     );
 }
 
+/// Ratings of one source for the satisfaction reports: unrated items and other sources left out.
+pub async fn ratings(s: &dyn Store) {
+    let item = |n: &str, source: &str, rating: Option<i16>, at: &str| FeedbackRow {
+        id: id(n),
+        customer: CustomerRef::Id(id("a")),
+        source: source.into(),
+        text: Some("words".into()),
+        rating,
+        created_at: ts(at),
+    };
+    let rows = vec![
+        item("f1", "nps", Some(9), "2024-01-05 10:00"),
+        item("f2", "nps", None, "2024-01-06 10:00"),
+        item("f3", "nps", Some(0), "2024-02-01 10:00"),
+        item("f4", "csat", Some(5), "2024-02-01 10:00"),
+    ];
+    s.ingest_feedback(rows, &IngestOptions::default()).await.unwrap();
+    let mut nps = s.ratings("nps").await.unwrap();
+    nps.sort_unstable();
+    assert_eq!(nps, [(ts("2024-01-05 10:00"), 9), (ts("2024-02-01 10:00"), 0)]);
+    assert_eq!(s.ratings("csat").await.unwrap(), [(ts("2024-02-01 10:00"), 5)]);
+    assert_eq!(s.ratings("ces").await.unwrap(), []);
+}
+
 pub async fn reappearing_order_reimports_unchanged(s: &dyn Store) {
     let o = IngestOptions::default();
     let rows = vec![

@@ -523,23 +523,25 @@ impl Gen {
     ) -> FeedbackRow {
         let id = self.next(3, "F");
         let (r, t) = (&mut self.rng, &self.t);
-        let source = ["review", "survey", "support", "app_store"][weighted(r, &[40, 30, 15, 15])];
+        // `nps`: the 0-10 survey question; `csat`: the 1-5 rating after a support contact.
+        let source = ["review", "nps", "csat", "app_store"][weighted(r, &[40, 30, 15, 15])];
         let theme = match source {
             "app_store" => &t.themes[4 + r.random_range(0..4)],
-            "support" if r.random_bool(0.6) => &t.themes[3],
+            "csat" if r.random_bool(0.6) => &t.themes[3],
             _ => pick(r, &t.themes),
         };
         let (said, tail) = match pos {
             true => (pick(r, &theme.pos), pick(r, POS_TAIL)),
             false => (pick(r, &theme.neg), pick(r, NEG_TAIL)),
         };
+        // Positive NPS answers are promoters or passives (7-8), negative ones detractors.
         let rating = match (source, pos) {
-            ("survey", true) => r.random_range(9..=10),
-            ("survey", false) => r.random_range(0..=6),
+            ("nps", true) => r.random_range(7..=10),
+            ("nps", false) => r.random_range(0..=6),
             (_, true) => r.random_range(4..=5),
-            (_, false) => r.random_range(1..=2),
+            (_, false) => r.random_range(1..=3),
         };
-        let rating_only = source == "survey" && r.random_bool(0.2);
+        let rating_only = source == "nps" && r.random_bool(0.2);
         let text = (!rating_only).then(|| format!("{said} {tail}").trim_end().to_string());
         let (customer, day) = match purchases.is_empty() || source != "review" || r.random_bool(0.5)
         {
