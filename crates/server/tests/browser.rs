@@ -162,6 +162,13 @@ async fn sign_in_search_and_open_the_customer_360_page() {
     let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
     search.send_keys("smith").await.unwrap();
     c.find(Locator::Css("form.filters button")).await.unwrap().click().await.unwrap();
+    // The unfiltered list shows Cleo Smith too: wait for the searched page itself.
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().query().is_some_and(|q| q.contains("q=smith")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     c.wait().for_element(Locator::LinkText("Cleo Smith")).await.unwrap();
     let rows = c.find_all(Locator::Css("table.list tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 2, "Ann Smith and Cleo Smith, not Bob Jones");
