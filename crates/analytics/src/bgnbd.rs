@@ -8,6 +8,9 @@
 //! with BFGS and a backtracking line search. Standard errors come from the inverse of the
 //! Hessian of −LL at the optimum, taken by finite differences of the analytic gradient.
 
+// The 4×4 matrix arithmetic below reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use serde::Serialize;
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -80,17 +83,19 @@ pub fn log_likelihood(p: &Params, data: &[History]) -> (f64, [f64; 4]) {
         g[0] += dg_rx - dg_r + alpha.ln() - w3 * l_t - w4 * l_tx;
         g[1] += r / alpha - (r + x) * (w3 / (alpha + t) + w4 / (alpha + t_x));
         g[2] += dg_ab - dg_abx + if x > 0.0 { w4 / a } else { 0.0 };
-        g[3] += dg_ab + digamma(b + x) - dg_b - dg_abx
-            - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
+        g[3] +=
+            dg_ab + digamma(b + x) - dg_b - dg_abx - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
     }
     (ll, g)
 }
 
-/// −LL and its gradient in θ = ln(r, α, a, b): what the optimiser minimises.
+/// −LL per customer and its gradient in θ = ln(r, α, a, b): what the optimiser minimises (per
+/// customer, so step sizes and tolerances do not depend on how many customers there are).
 fn objective(theta: &[f64; 4], data: &[History]) -> (f64, [f64; 4]) {
     let p = theta.map(f64::exp);
+    let n = data.len() as f64;
     let (ll, g) = log_likelihood(&Params::from_array(p), data);
-    (-ll, [0, 1, 2, 3].map(|k| -g[k] * p[k]))
+    (-ll / n, [0, 1, 2, 3].map(|k| -g[k] * p[k] / n))
 }
 
 /// Fits the model by maximum likelihood. Returns `None` without any history.
@@ -128,7 +133,9 @@ fn standard_errors(p: &Params, data: &[History]) -> [f64; 4] {
         }
     }
     match invert(h) {
-        Some(inv) => [0, 1, 2, 3].map(|k| if inv[k][k] > 0.0 { inv[k][k].sqrt() } else { f64::NAN }),
+        Some(inv) => {
+            [0, 1, 2, 3].map(|k| if inv[k][k] > 0.0 { inv[k][k].sqrt() } else { f64::NAN })
+        }
         None => [f64::NAN; 4],
     }
 }
@@ -166,7 +173,11 @@ fn invert(mut m: [[f64; 4]; 4]) -> Option<[[f64; 4]; 4]> {
 
 /// Minimises `f` (value and gradient) from `x0` with BFGS and an Armijo backtracking line
 /// search. Returns the minimiser, the iterations used, and whether the gradient vanished.
-fn bfgs(f: impl Fn(&[f64; 4]) -> (f64, [f64; 4]), x0: [f64; 4], max_iter: usize) -> ([f64; 4], usize, bool) {
+fn bfgs(
+    f: impl Fn(&[f64; 4]) -> (f64, [f64; 4]),
+    x0: [f64; 4],
+    max_iter: usize,
+) -> ([f64; 4], usize, bool) {
     let dot = |a: &[f64; 4], b: &[f64; 4]| (0..4).map(|i| a[i] * b[i]).sum::<f64>();
     let mut x = x0;
     let (mut fx, mut g) = f(&x);
@@ -189,7 +200,10 @@ fn bfgs(f: impl Fn(&[f64; 4]) -> (f64, [f64; 4]), x0: [f64; 4], max_iter: usize)
             d = g.map(|v| -v);
         }
         let slope = dot(&d, &g);
-        let mut step = 1.0;
+        // No parameter moves by more than a factor e² in one step: far from the optimum the
+        // quasi-Newton step can be huge, and the likelihood is flat out there.
+        let longest = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut step = if longest > 2.0 { 2.0 / longest } else { 1.0 };
         let (x_new, f_new, g_new) = loop {
             let cand = [0, 1, 2, 3].map(|i| x[i] + step * d[i]);
             let (fc, gc) = f(&cand);
@@ -216,7 +230,8 @@ fn bfgs(f: impl Fn(&[f64; 4]) -> (f64, [f64; 4]), x0: [f64; 4], max_iter: usize)
             let yhy = dot(&y, &hy);
             for i in 0..4 {
                 for j in 0..4 {
-                    h[i][j] += rho * ((1.0 + rho * yhy) * s[i] * s[j] - hy[i] * s[j] - s[i] * hy[j]);
+                    h[i][j] +=
+                        rho * ((1.0 + rho * yhy) * s[i] * s[j] - hy[i] * s[j] - s[i] * hy[j]);
                 }
             }
         }
@@ -302,7 +317,11 @@ mod tests {
             let numeric = (log_likelihood(&Params::from_array(up), &data).0
                 - log_likelihood(&Params::from_array(down), &data).0)
                 / (2.0 * h);
-            assert!((numeric - g[k]).abs() < 1e-4 * numeric.abs().max(1.0), "param {k}: {numeric} vs {}", g[k]);
+            assert!(
+                (numeric - g[k]).abs() < 1e-4 * numeric.abs().max(1.0),
+                "param {k}: {numeric} vs {}",
+                g[k]
+            );
         }
     }
 
@@ -316,7 +335,11 @@ mod tests {
         for (k, want) in truth.to_array().into_iter().enumerate() {
             // Within four standard errors of the truth, and the errors are sensible.
             assert!(se[k].is_finite() && se[k] > 0.0 && se[k] < want, "{fit:?}");
-            assert!((got[k] - want).abs() < 4.0 * se[k], "param {k}: {} vs {want} ({fit:?})", got[k]);
+            assert!(
+                (got[k] - want).abs() < 4.0 * se[k],
+                "param {k}: {} vs {want} ({fit:?})",
+                got[k]
+            );
         }
         // The optimum is a maximum: nudging any parameter lowers the likelihood.
         for k in 0..4 {

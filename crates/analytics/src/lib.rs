@@ -4,6 +4,7 @@
 //! defines those summaries from scratch, which is both their specification and the reference the
 //! stores are tested against.
 
+pub mod bgnbd;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
