@@ -89,6 +89,57 @@ pub fn log_likelihood(p: &Params, data: &[History]) -> (f64, [f64; 4]) {
     (ll, g)
 }
 
+impl Params {
+    /// P(alive | x, t_x, T): the probability the customer has not dropped out (paper, eq. 11).
+    pub fn p_alive(&self, h: &History) -> f64 {
+        if h.x == 0.0 {
+            return 1.0;
+        }
+        1.0 / (1.0 + self.odds_dropped(h))
+    }
+
+    /// (a / (b + x − 1)) ((α + T) / (α + t_x))^(r + x): the odds that a customer with repeat
+    /// purchases has dropped out, computed in log space.
+    fn odds_dropped(&self, h: &History) -> f64 {
+        let Params { r, alpha, a, b } = *self;
+        let ln =
+            a.ln() - (b + h.x - 1.0).ln() + (r + h.x) * ((alpha + h.t).ln() - (alpha + h.t_x).ln());
+        ln.exp()
+    }
+
+    /// E[purchases in the next `t` time units | x, t_x, T] (paper, eq. 10).
+    pub fn expected_purchases(&self, h: &History, t: f64) -> f64 {
+        let Params { r, alpha, a, b } = *self;
+        let (x, big_t) = (h.x, h.t);
+        let z = t / (alpha + big_t + t);
+        let power = (r + x) * ((alpha + big_t).ln() - (alpha + big_t + t).ln());
+        let inner = 1.0 - power.exp() * hyp2f1(r + x, b + x, a + b + x - 1.0, z);
+        let lead = (a + b + x - 1.0) / (a - 1.0);
+        let odds = if x > 0.0 { self.odds_dropped(h) } else { 0.0 };
+        lead * inner / (1.0 + odds)
+    }
+
+    /// E[X(t)]: purchases a new customer is expected to make in `t` time units (paper, eq. 9).
+    pub fn expected_purchases_new(&self, t: f64) -> f64 {
+        self.expected_purchases(&History { x: 0.0, t_x: 0.0, t: 0.0 }, t)
+    }
+}
+
+/// The Gauss hypergeometric function ₂F₁(a, b; c; z) for 0 ≤ z < 1, by its power series
+/// (what the BG/NBD expectations need: z = t / (α + T + t) stays below 1).
+pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    let (mut term, mut sum) = (1.0, 1.0);
+    for j in 0..100_000 {
+        let j = j as f64;
+        term *= (a + j) * (b + j) / ((c + j) * (j + 1.0)) * z;
+        sum += term;
+        if term.abs() < 1e-15 * sum.abs() {
+            break;
+        }
+    }
+    sum
+}
+
 /// −LL per customer and its gradient in θ = ln(r, α, a, b): what the optimiser minimises (per
 /// customer, so step sizes and tolerances do not depend on how many customers there are).
 fn objective(theta: &[f64; 4], data: &[History]) -> (f64, [f64; 4]) {
@@ -349,6 +400,34 @@ mod tests {
                 assert!(log_likelihood(&Params::from_array(p), &data).0 < fit.log_likelihood);
             }
         }
+    }
+
+    #[test]
+    fn the_hypergeometric_series_meets_closed_forms() {
+        for z in [0.0, 0.1, 0.5, 0.9] {
+            let log = if z == 0.0 { 1.0 } else { -(1.0f64 - z).ln() / z };
+            assert!((hyp2f1(1.0, 1.0, 2.0, z) - log).abs() < 1e-10, "z {z}");
+            assert!((hyp2f1(0.7, 2.5, 2.5, z) - (1.0f64 - z).powf(-0.7)).abs() < 1e-10, "z {z}");
+        }
+    }
+
+    #[test]
+    fn predictions_agree_with_the_simulated_model() {
+        let p = Params { r: 0.25, alpha: 4.0, a: 0.8, b: 2.5 };
+        // New customers: simulate 52 weeks and count purchases; compare with E[X(52)].
+        let sim = simulate(p, 200_000, 11);
+        let mean = sim.iter().map(|h| h.x).sum::<f64>() / sim.len() as f64;
+        let want = p.expected_purchases_new(52.0);
+        assert!((mean - want).abs() < 0.02 * want, "simulated {mean}, formula {want}");
+        // Someone with no repeat purchase is alive by definition; one who bought often and
+        // long ago is probably gone; conditional expectations follow.
+        let quiet = History { x: 0.0, t_x: 0.0, t: 52.0 };
+        assert_eq!(p.p_alive(&quiet), 1.0);
+        let gone = History { x: 10.0, t_x: 5.0, t: 52.0 };
+        let active = History { x: 10.0, t_x: 51.0, t: 52.0 };
+        assert!(p.p_alive(&gone) < 0.01 && p.p_alive(&active) > 0.9);
+        assert!(p.expected_purchases(&gone, 52.0) < p.expected_purchases(&active, 52.0));
+        assert!(p.expected_purchases(&active, 0.0).abs() < 1e-12);
     }
 
     #[test]
