@@ -5,12 +5,10 @@
 //! (time since the first purchase), all in one unit (days or weeks). The log-likelihood is the
 //! paper's equation (6), computed in log space; its gradient is analytic. The fit maximises it
 //! over the logarithms of (r, α, a, b), which keeps every parameter positive without bounds,
-//! with BFGS and a backtracking line search. Standard errors come from the inverse of the
-//! Hessian of −LL at the optimum, taken by finite differences of the analytic gradient.
+//! with BFGS ([`optim`]). Standard errors come from the inverse of the Hessian of −LL at the
+//! optimum, taken by finite differences of the analytic gradient.
 
-// The 4×4 matrix arithmetic below reads best with explicit indices.
-#![allow(clippy::needless_range_loop)]
-
+use crate::optim;
 use serde::Serialize;
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -154,140 +152,12 @@ pub fn fit(data: &[History]) -> Option<Fit> {
     if data.is_empty() {
         return None;
     }
-    let (theta, iterations, converged) = bfgs(|t| objective(t, data), [0.0; 4], 500);
+    let (theta, iterations, converged) = optim::bfgs(|t| objective(t, data), [0.0; 4], 500);
     let params = Params::from_array(theta.map(f64::exp));
     let (ll, _) = log_likelihood(&params, data);
-    let std_errors = Params::from_array(standard_errors(&params, data));
+    let gradient = |p: &[f64; 4]| log_likelihood(&Params::from_array(*p), data).1;
+    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
     Some(Fit { params, std_errors, log_likelihood: ll, iterations, converged })
-}
-
-/// Square roots of the diagonal of the inverse Hessian of −LL at `p`.
-fn standard_errors(p: &Params, data: &[History]) -> [f64; 4] {
-    let base = p.to_array();
-    let mut h = [[0.0; 4]; 4];
-    for j in 0..4 {
-        let step = 1e-5 * base[j].max(1e-3);
-        let (mut up, mut down) = (base, base);
-        up[j] += step;
-        down[j] -= step;
-        let (_, gu) = log_likelihood(&Params::from_array(up), data);
-        let (_, gd) = log_likelihood(&Params::from_array(down), data);
-        for i in 0..4 {
-            h[i][j] = -(gu[i] - gd[i]) / (2.0 * step);
-        }
-    }
-    // Symmetrise what finite differences leave slightly asymmetric.
-    for i in 0..4 {
-        for j in 0..i {
-            let m = 0.5 * (h[i][j] + h[j][i]);
-            (h[i][j], h[j][i]) = (m, m);
-        }
-    }
-    match invert(h) {
-        Some(inv) => {
-            [0, 1, 2, 3].map(|k| if inv[k][k] > 0.0 { inv[k][k].sqrt() } else { f64::NAN })
-        }
-        None => [f64::NAN; 4],
-    }
-}
-
-/// Gauss-Jordan inversion with partial pivoting; `None` when singular.
-fn invert(mut m: [[f64; 4]; 4]) -> Option<[[f64; 4]; 4]> {
-    let mut inv = [[0.0; 4]; 4];
-    for (i, row) in inv.iter_mut().enumerate() {
-        row[i] = 1.0;
-    }
-    for col in 0..4 {
-        let pivot = (col..4).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
-        if m[pivot][col].abs() < 1e-300 {
-            return None;
-        }
-        m.swap(col, pivot);
-        inv.swap(col, pivot);
-        let d = m[col][col];
-        for k in 0..4 {
-            m[col][k] /= d;
-            inv[col][k] /= d;
-        }
-        for row in 0..4 {
-            if row != col {
-                let f = m[row][col];
-                for k in 0..4 {
-                    m[row][k] -= f * m[col][k];
-                    inv[row][k] -= f * inv[col][k];
-                }
-            }
-        }
-    }
-    Some(inv)
-}
-
-/// Minimises `f` (value and gradient) from `x0` with BFGS and an Armijo backtracking line
-/// search. Returns the minimiser, the iterations used, and whether the gradient vanished.
-fn bfgs(
-    f: impl Fn(&[f64; 4]) -> (f64, [f64; 4]),
-    x0: [f64; 4],
-    max_iter: usize,
-) -> ([f64; 4], usize, bool) {
-    let dot = |a: &[f64; 4], b: &[f64; 4]| (0..4).map(|i| a[i] * b[i]).sum::<f64>();
-    let mut x = x0;
-    let (mut fx, mut g) = f(&x);
-    let mut h = [[0.0; 4]; 4];
-    for (i, row) in h.iter_mut().enumerate() {
-        row[i] = 1.0;
-    }
-    for iter in 0..max_iter {
-        let scale = fx.abs().max(1.0);
-        if dot(&g, &g).sqrt() < 1e-8 * scale {
-            return (x, iter, true);
-        }
-        let mut d = [0, 1, 2, 3].map(|i| -dot(&h[i], &g));
-        if dot(&d, &g) >= 0.0 {
-            // Not a descent direction (curvature lost): restart from steepest descent.
-            h = [[0.0; 4]; 4];
-            for (i, row) in h.iter_mut().enumerate() {
-                row[i] = 1.0;
-            }
-            d = g.map(|v| -v);
-        }
-        let slope = dot(&d, &g);
-        // No parameter moves by more than a factor e² in one step: far from the optimum the
-        // quasi-Newton step can be huge, and the likelihood is flat out there.
-        let longest = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut step = if longest > 2.0 { 2.0 / longest } else { 1.0 };
-        let (x_new, f_new, g_new) = loop {
-            let cand = [0, 1, 2, 3].map(|i| x[i] + step * d[i]);
-            let (fc, gc) = f(&cand);
-            if fc.is_finite() && fc <= fx + 1e-4 * step * slope {
-                break (cand, fc, gc);
-            }
-            step *= 0.5;
-            if step < 1e-20 {
-                return (x, iter, false);
-            }
-        };
-        let s = [0, 1, 2, 3].map(|i| x_new[i] - x[i]);
-        let y = [0, 1, 2, 3].map(|i| g_new[i] - g[i]);
-        let sy = dot(&s, &y);
-        let converged = (fx - f_new).abs() < 1e-12 * scale;
-        (x, fx, g) = (x_new, f_new, g_new);
-        if converged {
-            return (x, iter + 1, true);
-        }
-        if sy > 1e-12 {
-            // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ
-            let rho = 1.0 / sy;
-            let hy = [0, 1, 2, 3].map(|i| dot(&h[i], &y));
-            let yhy = dot(&y, &hy);
-            for i in 0..4 {
-                for j in 0..4 {
-                    h[i][j] +=
-                        rho * ((1.0 + rho * yhy) * s[i] * s[j] - hy[i] * s[j] - s[i] * hy[j]);
-                }
-            }
-        }
-    }
-    (x, max_iter, false)
 }
 
 #[cfg(test)]
