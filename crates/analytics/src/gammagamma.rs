@@ -1,0 +1,137 @@
+//! The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, "RFM and CLV:
+//! Using Iso-value Curves for Customer Base Analysis"; Fader & Hardie's note "The Gamma-Gamma
+//! Model of Monetary Value"), fitted by maximum likelihood like [`crate::bgnbd`].
+//!
+//! A customer's transaction values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers. Only
+//! customers with repeat transactions inform it: x repeat transactions with mean value m̄.
+//! The model assumes spend is independent of purchase frequency; check that before relying on
+//! it (the correlation of x and m̄ among repeat buyers should be near 0).
+
+use crate::optim;
+use serde::Serialize;
+use statrs::function::gamma::{digamma, ln_gamma};
+
+/// One repeat buyer's spend: `x` repeat transactions with mean value `mean`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spend {
+    pub x: f64,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Params {
+    pub p: f64,
+    pub q: f64,
+    pub gamma: f64,
+}
+
+impl Params {
+    fn from_array(a: [f64; 3]) -> Params {
+        Params { p: a[0], q: a[1], gamma: a[2] }
+    }
+
+    fn to_array(self) -> [f64; 3] {
+        [self.p, self.q, self.gamma]
+    }
+
+    /// E[mean transaction value | x, m̄]: the population mean p·γ/(q − 1) shrunk towards the
+    /// customer's own mean as their transactions accumulate (x = 0 gives the population
+    /// mean). Infinite when q ≤ 1 (the population mean does not exist).
+    pub fn expected_mean_value(&self, x: f64, mean: f64) -> f64 {
+        let Params { p, q, gamma } = *self;
+        p * (gamma + x * mean) / (p * x + q - 1.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fit {
+    pub params: Params,
+    pub std_errors: Params,
+    pub log_likelihood: f64,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+/// The log-likelihood of the repeat buyers' mean spends and its gradient in (p, q, γ).
+/// Customers without repeat transactions or with a non-positive mean carry no information
+/// and are skipped.
+pub fn log_likelihood(params: &Params, data: &[Spend]) -> (f64, [f64; 3]) {
+    let Params { p, q, gamma } = *params;
+    let (lg_q, dg_q) = (ln_gamma(q), digamma(q));
+    let mut ll = 0.0;
+    let mut g = [0.0; 3];
+    for s in data.iter().filter(|s| s.x > 0.0 && s.mean > 0.0) {
+        let (x, m) = (s.x, s.mean);
+        let (px, denom) = (p * x, gamma + x * m);
+        ll += ln_gamma(px + q) - ln_gamma(px) - lg_q
+            + q * gamma.ln()
+            + (px - 1.0) * m.ln()
+            + px * x.ln()
+            - (px + q) * denom.ln();
+        let dg_pxq = digamma(px + q);
+        g[0] += x * (dg_pxq - digamma(px) + m.ln() + x.ln() - denom.ln());
+        g[1] += dg_pxq - dg_q + gamma.ln() - denom.ln();
+        g[2] += q / gamma - (px + q) / denom;
+    }
+    (ll, g)
+}
+
+/// Fits p, q, γ by maximum likelihood over the logarithms of the parameters. `None` without
+/// a repeat buyer.
+pub fn fit(data: &[Spend]) -> Option<Fit> {
+    let n = data.iter().filter(|s| s.x > 0.0 && s.mean > 0.0).count() as f64;
+    if n == 0.0 {
+        return None;
+    }
+    let objective = |theta: &[f64; 3]| {
+        let p = theta.map(f64::exp);
+        let (ll, g) = log_likelihood(&Params::from_array(p), data);
+        (-ll / n, std::array::from_fn(|k| -g[k] * p[k] / n))
+    };
+    let (theta, iterations, converged) = optim::bfgs(objective, [0.0; 3], 500);
+    let params = Params::from_array(theta.map(f64::exp));
+    let (log_likelihood, _) = log_likelihood(&params, data);
+    let gradient = |a: &[f64; 3]| self::log_likelihood(&Params::from_array(*a), data).1;
+    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
+    Some(Fit { params, std_errors, log_likelihood, iterations, converged })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        let data: Vec<Spend> = (1..60)
+            .map(|i| Spend { x: f64::from(i % 7 + 1), mean: 5.0 + f64::from((i * 37) % 50) })
+            .collect();
+        let p = Params { p: 3.0, q: 2.5, gamma: 12.0 };
+        let (_, g) = log_likelihood(&p, &data);
+        let base = p.to_array();
+        for k in 0..3 {
+            let h = 1e-6 * base[k];
+            let (mut up, mut down) = (base, base);
+            up[k] += h;
+            down[k] -= h;
+            let numeric = (log_likelihood(&Params::from_array(up), &data).0
+                - log_likelihood(&Params::from_array(down), &data).0)
+                / (2.0 * h);
+            assert!(
+                (numeric - g[k]).abs() < 1e-4 * numeric.abs().max(1.0),
+                "{k}: {numeric} vs {}",
+                g[k]
+            );
+        }
+    }
+
+    #[test]
+    fn expected_values_shrink_towards_the_population_mean() {
+        let p = Params { p: 6.25, q: 3.74, gamma: 15.44 };
+        let population = p.expected_mean_value(0.0, 0.0);
+        assert!((population - 6.25 * 15.44 / 2.74).abs() < 1e-9);
+        let one = p.expected_mean_value(1.0, 100.0);
+        let many = p.expected_mean_value(50.0, 100.0);
+        assert!(population < one && one < many && many < 100.0);
+        assert_eq!(fit(&[Spend { x: 0.0, mean: 0.0 }]), None);
+    }
+}
