@@ -210,6 +210,11 @@ async fn report_satisfaction(
     emit(o.format, &out, &header, rows)
 }
 
+/// The date of a UTC day number (days since 1970-01-01).
+fn date(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date") + chrono::Duration::days(day)
+}
+
 /// A report's rows with the day they are as of, for JSON.
 #[derive(Serialize)]
 struct Dated<'a, T: Serialize> {
@@ -238,16 +243,14 @@ async fn purchases(
     as_of: Option<NaiveDate>,
 ) -> Result<(Vec<(u64, i32)>, NaiveDate)> {
     let days = store.purchase_days().await?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
-    let date = |d: i64| epoch + chrono::Duration::days(d);
     let as_of = match as_of {
         Some(d) => d,
-        None => {
-            days.iter().map(|(_, d)| date(*d + 1)).max().context("no purchases to report on")?
-        }
+        None => days.iter().map(|p| date(p.day)).max().context("no purchases to report on")?,
     };
-    let pairs =
-        days.into_iter().map(|(c, d)| (c as u64, retention::month_index(date(d)))).collect();
+    let pairs = days
+        .into_iter()
+        .map(|p| (p.customer as u64, retention::month_index(date(p.day))))
+        .collect();
     Ok((pairs, as_of))
 }
 

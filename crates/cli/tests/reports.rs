@@ -65,6 +65,13 @@ fn reports_on_a_small_history_give_the_hand_worked_answers() {
         .collect();
     assert_eq!(months, [("2024-02-01".into(), 2, 1), ("2024-03-01".into(), 2, 1)]);
 
+    // By default the report ends with the month of the last purchase (2024-03-30).
+    let default = json(d, &["report", "churn"]);
+    assert_eq!(
+        (default["as_of"].as_str(), default["rows"].as_array().unwrap().len()),
+        (Some("2024-03-30"), 2)
+    );
+
     // Cohorts: Jan {a, b}: a in Feb and Mar. Feb {c}: not in Mar. Mar {d}.
     let csv = ok(rapport(d, &["report", "retention", "--as-of", "2024-03-31", "--format", "csv"]));
     let lines: Vec<&str> = csv.lines().collect();

@@ -283,7 +283,7 @@ impl Store for PgStore {
         read::customer_summary(&self.pool, customer).await
     }
 
-    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>> {
+    async fn purchase_days(&self) -> StoreResult<Vec<rapport_store::PurchaseDay>> {
         read::purchase_days(&self.pool).await
     }
 

@@ -8,7 +8,7 @@ use crate::summary::{COLUMNS, from_row};
 use crate::{db_err, ext_id, get, invalid};
 use rapport_core::record::OrderRow;
 use rapport_core::*;
-use rapport_store::{Counts, Kind, Page, Record, StoreError, StoreResult};
+use rapport_store::{Counts, Kind, Page, PurchaseDay, Record, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
 use std::collections::HashMap;
@@ -85,11 +85,18 @@ pub(crate) async fn summaries(
         .await
 }
 
-pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<(i64, i64)>> {
-    sqlx::query_as("SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase'")
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)
+pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, day, SUM(total_e4)::bigint FROM orders WHERE status = 'purchase'
+          GROUP BY customer_id, day",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(customer, day, value)| PurchaseDay { customer, day, value: Money::from_e4(value) })
+        .collect())
 }
 
 pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<(Timestamp, i16)>> {

@@ -308,7 +308,7 @@ impl Store for SqliteStore {
         self.run(move |c| read::customer_summary(c, &customer)).await
     }
 
-    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>> {
+    async fn purchase_days(&self) -> StoreResult<Vec<rapport_store::PurchaseDay>> {
         self.read(read::purchase_days).await
     }
 

@@ -9,7 +9,7 @@ use crate::summary::{COLUMNS, from_row};
 use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
-use rapport_store::{Counts, Kind, Page, Record, StoreError, StoreResult};
+use rapport_store::{Counts, Kind, Page, PurchaseDay, Record, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 pub(crate) fn counts(c: &mut Connection) -> StoreResult<Counts> {
@@ -75,12 +75,22 @@ pub(crate) fn summaries(
     })
 }
 
-pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<(i64, i64)>> {
-    // `orders_customer` (customer_id, status, day) covers this: no table reads.
+pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
     let mut stmt = c
-        .prepare("SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase'")
+        .prepare(
+            "SELECT customer_id, day, SUM(total_e4) FROM orders WHERE status = 'purchase'
+              GROUP BY customer_id, day",
+        )
         .map_err(db_err)?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(PurchaseDay {
+                customer: r.get(0)?,
+                day: r.get(1)?,
+                value: Money::from_e4(r.get(2)?),
+            })
+        })
+        .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 

@@ -83,10 +83,9 @@ pub trait Store: Send + Sync {
 
     async fn customer_summary(&self, customer: &ExternalId) -> StoreResult<CustomerSummary>;
 
-    /// Every purchase occasion as (internal customer number, UTC day number): one pair per
-    /// customer and day with a purchase order, for cohort and churn reports. The customer
-    /// numbers are only comparable with each other.
-    async fn purchase_days(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Every purchase occasion: one per customer and UTC day with a purchase order, with the
+    /// day's purchase value, for cohort, churn and lifetime-value reports.
+    async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>>;
 
     /// The rated feedback of one source (`nps`, `csat`...): (time, rating) pairs, for the
     /// satisfaction reports.

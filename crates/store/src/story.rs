@@ -1,7 +1,7 @@
 //! The behavioural story every backend must tell the same way. Backends call these from their
 //! own tests (a temp SQLite file; PostgreSQL when `TEST_DATABASE_URL` is set).
 
-use crate::{IngestOptions, Kind, OrderGroup, Record, RowOutcome, Store, export_all};
+use crate::{IngestOptions, Kind, OrderGroup, PurchaseDay, Record, RowOutcome, Store, export_all};
 use proptest::prelude::*;
 use rapport_analytics::summary::{Activity, OrderFact, summarise};
 use rapport_core::record::{CustomerRef, FeedbackRow, OrderRow};
@@ -187,12 +187,13 @@ pub async fn purchase_days(s: &dyn Store) {
     let day = |t: &str| rapport_core::value::day_of(ts(t));
     let mut got = s.purchase_days().await.unwrap();
     got.sort_unstable();
-    let (a, b) = (got[0].0, got.last().unwrap().0);
+    let (a, b) = (got[0].customer, got.last().unwrap().customer);
     assert_ne!(a, b);
+    let at = |customer, d: &str, v: &str| PurchaseDay { customer, day: day(d), value: money(v) };
     assert_eq!(
         got,
-        [(a, day("2024-01-05")), (a, day("2024-03-01")), (b, day("2024-02-10"))],
-        "customer a first, then b (insertion order)"
+        [at(a, "2024-01-05", "10"), at(a, "2024-03-01", "5"), at(b, "2024-02-10", "5")],
+        "customer a first, then b (insertion order); a's two orders of 5 on one day make 10"
     );
 }
 

@@ -60,6 +60,17 @@ pub struct OrderGroup {
     pub rows: Vec<OrderRow>,
 }
 
+/// A customer's purchases on one UTC day (a purchase occasion). `customer` is the store's
+/// internal number: only comparable with other `PurchaseDay`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PurchaseDay {
+    pub customer: i64,
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    /// The sum of that day's purchase order totals.
+    pub value: Money,
+}
+
 /// Entity counts and totals for `report summary`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
