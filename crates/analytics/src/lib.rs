@@ -5,6 +5,7 @@
 //! stores are tested against.
 
 pub mod bgnbd;
+pub mod clv;
 pub mod gammagamma;
 pub mod optim;
 pub mod retention;
