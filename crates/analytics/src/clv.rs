@@ -134,14 +134,48 @@ pub fn expected_value(
     discount: f64,
 ) -> f64 {
     let spend = gg.expected_mean_value(c.history.x, c.repeat_mean.unwrap_or(0.0));
+    spend * discounted_purchases(bg, &c.history, horizon, discount)
+}
+
+/// Σ over the next `horizon` units of the unit's expected purchases, discounted at `discount`
+/// per unit. It depends on the history alone, so callers with many customers can compute it
+/// once per distinct history.
+pub fn discounted_purchases(bg: &bgnbd::Params, h: &History, horizon: u32, discount: f64) -> f64 {
     let mut previous = 0.0;
-    let mut value = 0.0;
+    let mut total = 0.0;
     for k in 1..=horizon {
-        let cumulative = bg.expected_purchases(&c.history, f64::from(k));
-        value += (cumulative - previous) / (1.0 + discount).powi(k as i32);
+        let cumulative = bg.expected_purchases(h, f64::from(k));
+        total += (cumulative - previous) / (1.0 + discount).powi(k as i32);
         previous = cumulative;
     }
-    value * spend
+    total
+}
+
+/// Expected purchases over `horizon` and discounted value for every customer, each distinct
+/// history computed once (a third as many as customers in the 1M demo). Returns the totals.
+pub fn totals(
+    bg: &bgnbd::Params,
+    gg: Option<&gammagamma::Params>,
+    customers: &[Calibrated],
+    horizon: u32,
+    discount: f64,
+) -> (f64, Option<f64>) {
+    let mut memo: std::collections::HashMap<[u64; 3], (f64, f64)> = Default::default();
+    let (mut purchases, mut value) = (0.0, 0.0);
+    for c in customers {
+        let h = &c.history;
+        let (p, d) =
+            *memo.entry([h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()]).or_insert_with(|| {
+                let d =
+                    if gg.is_some() { discounted_purchases(bg, h, horizon, discount) } else { 0.0 };
+                (bg.expected_purchases(h, f64::from(horizon)), d)
+            });
+        purchases += p;
+        if let Some(g) = gg {
+            value += d * g.expected_mean_value(h.x, c.repeat_mean.unwrap_or(0.0));
+        }
+    }
+    (purchases, gg.map(|_| value))
 }
 
 #[cfg(test)]
@@ -194,5 +228,9 @@ mod tests {
         let spend = gg.expected_mean_value(3.0, 40.0);
         assert!((undiscounted - spend * bg.expected_purchases(&c.history, 52.0)).abs() < 1e-9);
         assert!(expected_value(&bg, &gg, &c, 52, 0.002) < undiscounted);
+        let twice = [c.clone(), c.clone()];
+        let (p, v) = totals(&bg, Some(&gg), &twice, 52, 0.0);
+        assert!((p - 2.0 * bg.expected_purchases(&c.history, 52.0)).abs() < 1e-9);
+        assert!((v.unwrap() - 2.0 * undiscounted).abs() < 1e-9);
     }
 }

@@ -281,16 +281,8 @@ async fn report_clv(store: &dyn Store, o: &ClvArgs) -> Result<()> {
     let gg = gammagamma::fit(&spends);
     // A per-unit rate from the annual one.
     let per_unit = (1.0 + o.discount).powf(unit_days / 365.0) - 1.0;
-    let purchases: f64 = customers
-        .iter()
-        .map(|c| bg.params.expected_purchases(&c.history, f64::from(o.horizon)))
-        .sum();
-    let value: Option<f64> = gg.as_ref().map(|g| {
-        customers
-            .iter()
-            .map(|c| clv::expected_value(&bg.params, &g.params, c, o.horizon, per_unit))
-            .sum()
-    });
+    let (purchases, value) =
+        clv::totals(&bg.params, gg.as_ref().map(|g| &g.params), &customers, o.horizon, per_unit);
     let holdout = holdout_end.map(|h| {
         let length = (h - calibration_end) as f64 / unit_days;
         clv::holdout(&bg.params, &customers, length, 7)
