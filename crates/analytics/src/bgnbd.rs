@@ -258,21 +258,8 @@ mod tests {
         let data = simulate(Params { r: 0.25, alpha: 4.0, a: 0.8, b: 2.5 }, 300, 1);
         let p = Params { r: 0.4, alpha: 3.0, a: 1.2, b: 1.7 };
         let (_, g) = log_likelihood(&p, &data);
-        let base = p.to_array();
-        for k in 0..4 {
-            let h = 1e-6 * base[k];
-            let (mut up, mut down) = (base, base);
-            up[k] += h;
-            down[k] -= h;
-            let numeric = (log_likelihood(&Params::from_array(up), &data).0
-                - log_likelihood(&Params::from_array(down), &data).0)
-                / (2.0 * h);
-            assert!(
-                (numeric - g[k]).abs() < 1e-4 * numeric.abs().max(1.0),
-                "param {k}: {numeric} vs {}",
-                g[k]
-            );
-        }
+        let ll = |a: &[f64; 4]| log_likelihood(&Params::from_array(*a), &data).0;
+        optim::assert_gradient(ll, g, p.to_array());
     }
 
     #[test]

@@ -139,6 +139,28 @@ pub fn invert<const N: usize>(mut m: [[f64; N]; N]) -> Option<[[f64; N]; N]> {
     Some(inv)
 }
 
+/// Asserts that `gradient` is the gradient of `f` at `at`, by central differences (for the
+/// models' tests: an analytic gradient is easy to get subtly wrong).
+#[cfg(test)]
+pub(crate) fn assert_gradient<const N: usize>(
+    f: impl Fn(&[f64; N]) -> f64,
+    gradient: [f64; N],
+    at: [f64; N],
+) {
+    for k in 0..N {
+        let h = 1e-6 * at[k].abs().max(1e-3);
+        let (mut up, mut down) = (at, at);
+        up[k] += h;
+        down[k] -= h;
+        let numeric = (f(&up) - f(&down)) / (2.0 * h);
+        assert!(
+            (numeric - gradient[k]).abs() < 1e-4 * numeric.abs().max(1.0),
+            "parameter {k}: finite differences {numeric}, analytic {}",
+            gradient[k]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
