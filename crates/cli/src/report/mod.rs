@@ -1,4 +1,5 @@
-//! `rapport report ...`, `rapport check` and `rapport demo`.
+//! `rapport report ...` and `rapport check`: reports over the store, printed as a table, JSON or
+//! CSV. Lifetime value (`clv`) and satisfaction (`satisfaction_report`) have modules of their own.
 
 use crate::import::OutputFormat;
 use anyhow::{Context, Result, bail};
@@ -6,8 +7,14 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use rapport_analytics::{retention, rfm, satisfaction};
+
+mod clv;
+mod satisfaction_report;
+
+use clv::ClvArgs;
 use rapport_core::{CustomerSummary, ExternalId};
 use rapport_store::{Counts, Store};
+use satisfaction_report::SatisfactionArgs;
 use serde::Serialize;
 
 #[derive(Subcommand)]
@@ -65,73 +72,6 @@ pub enum Report {
 }
 
 #[derive(Args)]
-pub struct ClvArgs {
-    #[arg(long, value_enum, default_value = "table")]
-    format: ReportFormat,
-    /// The model's only choice today (BG/NBD for purchases, Gamma-Gamma for spend).
-    #[arg(long, value_enum, default_value = "bgnbd")]
-    model: ClvModel,
-    /// The time unit of the model and of `--horizon`.
-    #[arg(long, value_enum, default_value = "week")]
-    unit: Unit,
-    /// Last day of the calibration period (YYYY-MM-DD); default: the last purchase day.
-    #[arg(long, value_parser = parse_day)]
-    calibration_end: Option<NaiveDate>,
-    /// Last day of a holdout period after the calibration: adds actual against predicted.
-    #[arg(long, value_parser = parse_day)]
-    holdout_end: Option<NaiveDate>,
-    /// How many units ahead to predict.
-    #[arg(long, default_value_t = 52)]
-    horizon: u32,
-    /// Annual discount rate for future value (0.1 = 10%).
-    #[arg(long, default_value_t = 0.1)]
-    discount: f64,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ClvModel {
-    Bgnbd,
-}
-
-#[derive(Clone, Copy, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Unit {
-    Day,
-    Week,
-}
-
-#[derive(Args)]
-pub struct SatisfactionArgs {
-    #[arg(long, value_enum, default_value = "table")]
-    format: ReportFormat,
-    /// One row per period, from the first response to the last.
-    #[arg(long, value_enum, default_value = "month")]
-    period: PeriodArg,
-    /// The feedback source whose ratings count (default: the report's name).
-    #[arg(long)]
-    source: Option<String>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum PeriodArg {
-    Day,
-    Week,
-    Month,
-    Quarter,
-}
-
-impl From<PeriodArg> for satisfaction::Period {
-    fn from(p: PeriodArg) -> Self {
-        match p {
-            PeriodArg::Day => satisfaction::Period::Day,
-            PeriodArg::Week => satisfaction::Period::Week,
-            PeriodArg::Month => satisfaction::Period::Month,
-            PeriodArg::Quarter => satisfaction::Period::Quarter,
-        }
-    }
-}
-
-#[derive(Args)]
 pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: ReportFormat,
@@ -160,12 +100,16 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
             print_summary(store.backend(), &counts, format)
         }
         Report::Rfm { o, by_customer } => report_rfm(store, &o, by_customer).await,
-        Report::Clv { o } => report_clv(store, &o).await,
-        Report::Nps { o } => report_satisfaction(store, satisfaction::Scale::Nps, "nps", &o).await,
-        Report::Csat { o } => {
-            report_satisfaction(store, satisfaction::Scale::Csat, "csat", &o).await
+        Report::Clv { o } => clv::report(store, &o).await,
+        Report::Nps { o } => {
+            satisfaction_report::report(store, satisfaction::Scale::Nps, "nps", &o).await
         }
-        Report::Ces { o } => report_satisfaction(store, satisfaction::Scale::Ces, "ces", &o).await,
+        Report::Csat { o } => {
+            satisfaction_report::report(store, satisfaction::Scale::Csat, "csat", &o).await
+        }
+        Report::Ces { o } => {
+            satisfaction_report::report(store, satisfaction::Scale::Ces, "ces", &o).await
+        }
         Report::Repeat { o } => {
             let all = all_summaries(store).await?;
             let r = retention::repeat_purchase(all.iter().map(|(_, s)| s));
@@ -206,193 +150,6 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
             emit(o.format, &Dated { as_of, rows: &churn }, &header, rows)
         }
     }
-}
-
-/// The score over all responses and per period. Ratings outside the scale (a 9 under CSAT) are
-/// not counted, and how many were left out is said.
-async fn report_satisfaction(
-    store: &dyn Store,
-    scale: satisfaction::Scale,
-    default_source: &str,
-    o: &SatisfactionArgs,
-) -> Result<()> {
-    let source = o.source.as_deref().unwrap_or(default_source);
-    let ratings = store.ratings(source).await?;
-    let outside = ratings.iter().filter(|(_, r)| !scale.accepts(*r)).count();
-    if outside > 0 {
-        let (lo, hi) = scale.range();
-        eprintln!(
-            "note: {outside} ratings of source '{source}' are outside {lo}-{hi} and not counted"
-        );
-    }
-    let overall = satisfaction::estimate(scale, ratings.iter().map(|(_, r)| *r));
-    let trend = satisfaction::trend(scale, &ratings, o.period.into());
-    #[derive(Serialize)]
-    struct Out<'a> {
-        scale: satisfaction::Scale,
-        source: &'a str,
-        overall: Option<satisfaction::Estimate>,
-        periods: Vec<satisfaction::PeriodEstimate>,
-    }
-    let cells = |label: String, e: Option<&satisfaction::Estimate>| match e {
-        Some(e) => vec![
-            label,
-            format!("{:.1}", e.score),
-            format!("{:.1}", e.low),
-            format!("{:.1}", e.high),
-            e.responses.to_string(),
-        ],
-        None => vec![label, String::new(), String::new(), String::new(), "0".into()],
-    };
-    let mut rows: Vec<Vec<String>> =
-        trend.iter().map(|p| cells(p.start.to_string(), p.estimate.as_ref())).collect();
-    if o.format == ReportFormat::Table {
-        rows.push(cells("all".into(), overall.as_ref()));
-    }
-    let header = ["period", "score", "low_95", "high_95", "responses"];
-    let out = Out { scale, source, overall, periods: trend };
-    emit(o.format, &out, &header, rows)
-}
-
-async fn report_clv(store: &dyn Store, o: &ClvArgs) -> Result<()> {
-    use rapport_analytics::{bgnbd, clv, gammagamma};
-    let ClvModel::Bgnbd = o.model;
-    let unit_days = match o.unit {
-        Unit::Day => 1.0,
-        Unit::Week => 7.0,
-    };
-    let days = store.purchase_days().await?;
-    let last = days.iter().map(|p| p.day).max().context("no purchases to report on")?;
-    let day_number = |d: NaiveDate| (d - date(0)).num_days();
-    let calibration_end = o.calibration_end.map_or(last, day_number);
-    let holdout_end = o.holdout_end.map(day_number);
-    if holdout_end.is_some_and(|h| h <= calibration_end) {
-        bail!("--holdout-end must be after --calibration-end");
-    }
-    let occasions: Vec<(u64, i64, f64)> =
-        days.iter().map(|p| (p.customer as u64, p.day, p.value.e4() as f64 / 10_000.0)).collect();
-    let customers = clv::calibrate(&occasions, calibration_end, holdout_end, unit_days);
-    let histories: Vec<bgnbd::History> = customers.iter().map(|c| c.history).collect();
-    let bg = bgnbd::fit(&histories).context("no customer bought before the calibration end")?;
-    let spends: Vec<gammagamma::Spend> = customers
-        .iter()
-        .filter_map(|c| Some(gammagamma::Spend { x: c.history.x, mean: c.repeat_mean? }))
-        .collect();
-    let gg = gammagamma::fit(&spends);
-    // A per-unit rate from the annual one.
-    let per_unit = (1.0 + o.discount).powf(unit_days / 365.0) - 1.0;
-    let (purchases, value) =
-        clv::totals(&bg.params, gg.as_ref().map(|g| &g.params), &customers, o.horizon, per_unit);
-    let holdout = holdout_end.map(|h| {
-        let length = (h - calibration_end) as f64 / unit_days;
-        clv::holdout(&bg.params, &customers, length, 7)
-    });
-    #[derive(Serialize)]
-    struct Out {
-        unit: Unit,
-        calibration_end: NaiveDate,
-        holdout_end: Option<NaiveDate>,
-        customers: usize,
-        bgnbd: bgnbd::Fit,
-        gamma_gamma: Option<gammagamma::Fit>,
-        horizon: u32,
-        discount: f64,
-        expected_purchases: f64,
-        expected_value: Option<f64>,
-        holdout: Option<clv::Holdout>,
-    }
-    let out = Out {
-        unit: o.unit,
-        calibration_end: date(calibration_end),
-        holdout_end: holdout_end.map(date),
-        customers: customers.len(),
-        bgnbd: bg,
-        gamma_gamma: gg,
-        horizon: o.horizon,
-        discount: o.discount,
-        expected_purchases: purchases,
-        expected_value: value,
-        holdout,
-    };
-    if o.format == ReportFormat::Json {
-        println!("{}", serde_json::to_string(&out)?);
-        return Ok(());
-    }
-    print_clv(&out.bgnbd, out.gamma_gamma.as_ref(), o.format)?;
-    let unit = if unit_days == 1.0 { "days" } else { "weeks" };
-    let mut rows = vec![
-        vec!["customers".to_string(), out.customers.to_string()],
-        vec!["calibration end".into(), out.calibration_end.to_string()],
-        vec![format!("expected purchases, next {} {unit}", o.horizon), format!("{purchases:.1}")],
-    ];
-    if let Some(v) = value {
-        rows.push(vec![
-            format!("expected value, discounted {:.0}%/year", 100.0 * o.discount),
-            format!("{v:.2}"),
-        ]);
-    }
-    emit(o.format, &(), &["", "value"], rows)?;
-    if let Some(h) = &out.holdout {
-        let rows = h
-            .rows
-            .iter()
-            .map(|r| {
-                let x = if r.and_more { format!("{}+", r.x) } else { r.x.to_string() };
-                vec![
-                    x,
-                    r.customers.to_string(),
-                    format!("{:.3}", r.actual_mean),
-                    format!("{:.3}", r.predicted_mean),
-                ]
-            })
-            .collect();
-        println!(
-            "holdout to {}: actual against predicted repeat purchases per customer",
-            out.holdout_end.expect("a holdout end")
-        );
-        emit(o.format, &(), &["calibration x", "customers", "actual", "predicted"], rows)?;
-        println!(
-            "total: actual {:.0}, predicted {:.1} ({:+.1}%); mean absolute error per customer {:.3}",
-            h.actual_total,
-            h.predicted_total,
-            100.0 * h.relative_error,
-            h.mean_absolute_error
-        );
-    }
-    Ok(())
-}
-
-/// The fitted parameters with their standard errors.
-fn print_clv(
-    bg: &rapport_analytics::bgnbd::Fit,
-    gg: Option<&rapport_analytics::gammagamma::Fit>,
-    format: ReportFormat,
-) -> Result<()> {
-    let (p, se) = (&bg.params, &bg.std_errors);
-    let mut rows = vec![
-        vec!["BG/NBD r".to_string(), format!("{:.4}", p.r), format!("{:.4}", se.r)],
-        vec!["BG/NBD alpha".into(), format!("{:.4}", p.alpha), format!("{:.4}", se.alpha)],
-        vec!["BG/NBD a".into(), format!("{:.4}", p.a), format!("{:.4}", se.a)],
-        vec!["BG/NBD b".into(), format!("{:.4}", p.b), format!("{:.4}", se.b)],
-        vec!["BG/NBD log-likelihood".into(), format!("{:.2}", bg.log_likelihood), String::new()],
-    ];
-    if let Some(g) = gg {
-        let (p, se) = (&g.params, &g.std_errors);
-        rows.extend([
-            vec!["Gamma-Gamma p".to_string(), format!("{:.4}", p.p), format!("{:.4}", se.p)],
-            vec!["Gamma-Gamma q".into(), format!("{:.4}", p.q), format!("{:.4}", se.q)],
-            vec!["Gamma-Gamma gamma".into(), format!("{:.4}", p.gamma), format!("{:.4}", se.gamma)],
-            vec![
-                "Gamma-Gamma log-likelihood".into(),
-                format!("{:.2}", g.log_likelihood),
-                String::new(),
-            ],
-        ]);
-    }
-    if !bg.converged {
-        eprintln!("warning: the BG/NBD fit did not converge in {} iterations", bg.iterations);
-    }
-    emit(format, &(), &["parameter", "estimate", "std. error"], rows)
 }
 
 /// The date of a UTC day number (days since 1970-01-01).
