@@ -47,6 +47,7 @@ impl Params {
 pub struct Fit {
     pub params: Params,
     /// Standard errors of r, α, a, b (NaN where the Hessian is singular).
+    #[serde(rename = "standard_errors")]
     pub std_errors: Params,
     pub log_likelihood: f64,
     pub iterations: usize,

@@ -151,8 +151,41 @@ pub fn discounted_purchases(bg: &bgnbd::Params, h: &History, horizon: u32, disco
     total
 }
 
-/// Expected purchases over `horizon` and discounted value for every customer, each distinct
-/// history computed once (a third as many as customers in the 1M demo). Returns the totals.
+/// One customer's predictions over the horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prediction {
+    pub purchases: f64,
+    /// Discounted expected value; none without a Gamma-Gamma model.
+    pub value: Option<f64>,
+}
+
+/// Expected purchases over `horizon` and discounted value for every customer, in order, each
+/// distinct history computed once (a third as many as customers in the 1M demo).
+pub fn predictions(
+    bg: &bgnbd::Params,
+    gg: Option<&gammagamma::Params>,
+    customers: &[Calibrated],
+    horizon: u32,
+    discount: f64,
+) -> Vec<Prediction> {
+    let mut memo: std::collections::HashMap<[u64; 3], (f64, f64)> = Default::default();
+    customers
+        .iter()
+        .map(|c| {
+            let h = &c.history;
+            let key = [h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()];
+            let (purchases, d) = *memo.entry(key).or_insert_with(|| {
+                let d =
+                    if gg.is_some() { discounted_purchases(bg, h, horizon, discount) } else { 0.0 };
+                (bg.expected_purchases(h, f64::from(horizon)), d)
+            });
+            let value = gg.map(|g| d * g.expected_mean_value(h.x, c.repeat_mean.unwrap_or(0.0)));
+            Prediction { purchases, value }
+        })
+        .collect()
+}
+
+/// The sums of [`predictions`]: expected purchases, and value when there is a spend model.
 pub fn totals(
     bg: &bgnbd::Params,
     gg: Option<&gammagamma::Params>,
@@ -160,22 +193,9 @@ pub fn totals(
     horizon: u32,
     discount: f64,
 ) -> (f64, Option<f64>) {
-    let mut memo: std::collections::HashMap<[u64; 3], (f64, f64)> = Default::default();
-    let (mut purchases, mut value) = (0.0, 0.0);
-    for c in customers {
-        let h = &c.history;
-        let (p, d) =
-            *memo.entry([h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()]).or_insert_with(|| {
-                let d =
-                    if gg.is_some() { discounted_purchases(bg, h, horizon, discount) } else { 0.0 };
-                (bg.expected_purchases(h, f64::from(horizon)), d)
-            });
-        purchases += p;
-        if let Some(g) = gg {
-            value += d * g.expected_mean_value(h.x, c.repeat_mean.unwrap_or(0.0));
-        }
-    }
-    (purchases, gg.map(|_| value))
+    let all = predictions(bg, gg, customers, horizon, discount);
+    let purchases = all.iter().map(|p| p.purchases).sum();
+    (purchases, gg.map(|_| all.iter().filter_map(|p| p.value).sum()))
 }
 
 #[cfg(test)]

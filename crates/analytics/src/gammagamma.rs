@@ -22,6 +22,8 @@ pub struct Spend {
 pub struct Params {
     pub p: f64,
     pub q: f64,
+    /// The scale of the spend distribution, `v` in Fader, Hardie & Lee (2005).
+    #[serde(rename = "v")]
     pub gamma: f64,
 }
 
@@ -45,7 +47,10 @@ impl Params {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fit {
+    /// Serialised flat (`p`, `q`, `v` beside `standard_errors`), as scripts expect.
+    #[serde(flatten)]
     pub params: Params,
+    #[serde(rename = "standard_errors")]
     pub std_errors: Params,
     pub log_likelihood: f64,
     pub iterations: usize,

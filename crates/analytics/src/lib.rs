@@ -7,6 +7,7 @@
 pub mod bgnbd;
 pub mod clv;
 pub mod gammagamma;
+pub mod health;
 pub mod optim;
 pub mod retention;
 pub mod rfm;

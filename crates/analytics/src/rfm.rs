@@ -76,6 +76,15 @@ impl Segment {
         }
     }
 
+    /// A segment by its name, written as in [`Segment::as_str`] or with spaces or hyphens.
+    pub fn parse(name: &str) -> Result<Segment, String> {
+        let wanted = name.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Segment::ALL.into_iter().find(|s| s.as_str() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Segment::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown RFM segment '{name}'; the segments are {}", names.join(", "))
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Segment::Champions => "champions",
@@ -198,6 +207,11 @@ mod tests {
         assert_eq!(Segment::of(1, 1), Segment::Lost);
         assert_eq!(Segment::of(2, 1), Segment::Hibernating);
         assert_eq!(Segment::of(1, 5), Segment::CannotLoseThem);
+        for s in Segment::ALL {
+            assert_eq!(Segment::parse(s.as_str()), Ok(s));
+        }
+        assert_eq!(Segment::parse("Cannot lose-them"), Ok(Segment::CannotLoseThem));
+        assert!(Segment::parse("vip").unwrap_err().contains("champions, loyal"));
     }
 
     #[test]

@@ -193,6 +193,19 @@ pub fn trend(scale: Scale, responses: &[(Timestamp, i16)], period: Period) -> Ve
     out
 }
 
+/// The score per group (a segment, a country...), in the groups' order; groups without a
+/// response on the scale are left out.
+pub fn by_group<G: Ord>(
+    scale: Scale,
+    responses: impl IntoIterator<Item = (G, i16)>,
+) -> Vec<(G, Estimate)> {
+    let mut groups: std::collections::BTreeMap<G, Vec<i16>> = Default::default();
+    for (g, s) in responses {
+        groups.entry(g).or_default().push(s);
+    }
+    groups.into_iter().filter_map(|(g, s)| Some((g, estimate(scale, s)?))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +213,17 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-3
+    }
+
+    #[test]
+    fn by_group_scores_each_group_alone_and_skips_empty_ones() {
+        // Group "a": 10, 9, 3 → 2 promoters, 1 detractor: NPS 33.3. "b": 7 → 0. "c": only an
+        // 11, which is off the scale.
+        let responses = [("a", 10), ("b", 7), ("a", 9), ("a", 3), ("c", 11)];
+        let got = by_group(Scale::Nps, responses);
+        assert_eq!(got.iter().map(|(g, _)| *g).collect::<Vec<_>>(), ["a", "b"]);
+        assert!(close(got[0].1.score, 100.0 / 3.0));
+        assert_eq!((got[0].1.responses, got[1].1.score, got[1].1.responses), (3, 0.0, 1));
     }
 
     #[test]

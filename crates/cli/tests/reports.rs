@@ -1,4 +1,4 @@
-//! Black-box: `rapport report rfm|repeat|retention|churn` on a small imported history whose
+//! Black-box: `rapport report rfm|repeat|retention|churn|health|nps|csat|ces` on a small imported history whose
 //! answers are worked out by hand.
 
 use serde_json::Value;
@@ -112,6 +112,19 @@ fn reports_on_a_small_history_give_the_hand_worked_answers() {
         segments["rows"].as_array().unwrap().iter().map(|r| r["customers"].as_u64().unwrap()).sum();
     assert_eq!(total, 4, "every buyer in exactly one segment");
 
+    // Health: every buyer scored, the bands add up, and the CSV lists every customer with
+    // --all. A weight that does not exist is refused by name.
+    let health = json(d, &["report", "health", "--all"]);
+    assert_eq!(health["scored"].as_u64(), Some(4));
+    let bands: u64 =
+        health["bands"].as_array().unwrap().iter().map(|b| b["customers"].as_u64().unwrap()).sum();
+    assert_eq!(bands, 4);
+    let csv = ok(rapport(d, &["report", "health", "--all", "--format", "csv"]));
+    assert!(csv.starts_with("customer,name,health,band,predicted_value,value_at_risk"), "{csv}");
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    let bad = rapport(d, &["report", "health", "--weight", "loyalty=2"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown health weight 'loyalty'"));
+
     let bad = rapport(d, &["report", "churn", "--as-of", "2024-02-30"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a YYYY-MM-DD date"));
@@ -150,6 +163,9 @@ f6,b,csat,5,2024-02-02
     assert_eq!(csat["overall"]["distribution"], serde_json::json!([0, 0, 0, 0, 1]));
     let ces = json(d, &["report", "ces"]);
     assert!(ces["overall"].is_null() && ces["periods"] == serde_json::json!([]));
+    // Per RFM segment: nobody bought, so there are no segments to score by.
+    let by = rapport(d, &["report", "nps", "--by-segment"]);
+    assert!(String::from_utf8_lossy(&by.stderr).contains("no purchases to report on"));
     let table = ok(rapport(d, &["report", "nps", "--source", "csat"]));
     assert!(table.contains("all"), "{table}");
 }

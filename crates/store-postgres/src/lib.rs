@@ -287,15 +287,23 @@ impl Store for PgStore {
         read::purchase_days(&self.pool).await
     }
 
-    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>> {
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {
         read::ratings(&self.pool, source).await
+    }
+
+    async fn interaction_counts(
+        &self,
+        channel: rapport_core::Channel,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, u32)>> {
+        read::interaction_counts(&self.pool, channel, since).await
     }
 
     async fn summaries(
         &self,
         after: Option<i64>,
         limit: usize,
-    ) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+    ) -> StoreResult<Page<rapport_store::SummaryRow>> {
         read::summaries(&self.pool, after, limit).await
     }
 

@@ -8,7 +8,9 @@ use crate::summary::{COLUMNS, from_row};
 use crate::{db_err, ext_id, get, invalid};
 use rapport_core::record::OrderRow;
 use rapport_core::*;
-use rapport_store::{Counts, Kind, Page, PurchaseDay, Record, StoreError, StoreResult};
+use rapport_store::{
+    Counts, Kind, Page, PurchaseDay, Rating, Record, StoreError, StoreResult, SummaryRow,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
 use std::collections::HashMap;
@@ -75,14 +77,19 @@ pub(crate) async fn summaries(
     pool: &PgPool,
     after: Option<i64>,
     limit: usize,
-) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+) -> StoreResult<Page<SummaryRow>> {
     let sql = format!(
-        "SELECT c.id, c.external_id, {COLUMNS}
+        "SELECT c.id, c.external_id, c.name, {COLUMNS}
            FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
           WHERE c.id > $1 ORDER BY c.id LIMIT $2"
     );
-    page(pool, sql, after, limit, |r| Ok((get(r, 0)?, (ext_id(get(r, 1)?)?, from_row(r, 2)?))))
-        .await
+    page(pool, sql, after, limit, |r| {
+        let key = get(r, 0)?;
+        let row =
+            SummaryRow { key, id: ext_id(get(r, 1)?)?, name: get(r, 2)?, summary: from_row(r, 3)? };
+        Ok((key, row))
+    })
+    .await
 }
 
 pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>> {
@@ -99,14 +106,33 @@ pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>
         .collect())
 }
 
-pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<(Timestamp, i16)>> {
-    sqlx::query_as(
-        "SELECT created_at, rating::smallint FROM feedback WHERE source = $1 AND rating IS NOT NULL",
+pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<Rating>> {
+    let rows: Vec<(i64, Timestamp, i16)> = sqlx::query_as(
+        "SELECT customer_id, created_at, rating::smallint FROM feedback
+          WHERE source = $1 AND rating IS NOT NULL",
     )
     .bind(source)
     .fetch_all(pool)
     .await
-    .map_err(db_err)
+    .map_err(db_err)?;
+    Ok(rows.into_iter().map(|(customer, at, rating)| Rating { customer, at, rating }).collect())
+}
+
+pub(crate) async fn interaction_counts(
+    pool: &PgPool,
+    channel: Channel,
+    since: Timestamp,
+) -> StoreResult<Vec<(i64, u32)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, COUNT(*) FROM interactions WHERE channel = $1 AND at >= $2
+          GROUP BY customer_id",
+    )
+    .bind(channel.as_str())
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows.into_iter().map(|(c, n)| (c, u32::try_from(n).unwrap_or(u32::MAX))).collect())
 }
 
 /// Runs a keyset query (`$1` = after, `$2` = limit) whose mapper returns (key, item).

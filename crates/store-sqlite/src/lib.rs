@@ -312,17 +312,25 @@ impl Store for SqliteStore {
         self.read(read::purchase_days).await
     }
 
-    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>> {
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {
         let source = source.to_string();
         self.read(move |c| read::ratings(c, &source)).await
+    }
+
+    async fn interaction_counts(
+        &self,
+        channel: rapport_core::Channel,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, u32)>> {
+        self.read(move |c| read::interaction_counts(c, channel, since)).await
     }
 
     async fn summaries(
         &self,
         after: Option<i64>,
         limit: usize,
-    ) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
-        self.run(move |c| read::summaries(c, after, limit)).await
+    ) -> StoreResult<Page<rapport_store::SummaryRow>> {
+        self.read(move |c| read::summaries(c, after, limit)).await
     }
 
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>> {

@@ -9,7 +9,9 @@ use crate::summary::{COLUMNS, from_row};
 use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
-use rapport_store::{Counts, Kind, Page, PurchaseDay, Record, StoreError, StoreResult};
+use rapport_store::{
+    Counts, Kind, Page, PurchaseDay, Rating, Record, StoreError, StoreResult, SummaryRow,
+};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 pub(crate) fn counts(c: &mut Connection) -> StoreResult<Counts> {
@@ -61,17 +63,17 @@ pub(crate) fn customer_summary(
 }
 
 pub(crate) fn summaries(
-    c: &mut Connection,
+    c: &Connection,
     after: Option<i64>,
     limit: usize,
-) -> StoreResult<Page<(ExternalId, CustomerSummary)>> {
+) -> StoreResult<Page<SummaryRow>> {
     let sql = format!(
-        "SELECT c.id, c.external_id, {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
+        "SELECT c.id, c.external_id, c.name, {COLUMNS} FROM customer_summaries s JOIN customers c ON c.id = s.customer_id
           WHERE c.id > ?1 ORDER BY c.id LIMIT ?2"
     );
     page(c, &sql, after, limit, |r| {
-        let ext: String = r.get(1)?;
-        Ok((r.get(0)?, (ExternalId::parse(&ext).map_err(conv)?, from_row(r, 2)?)))
+        let key = r.get(0)?;
+        Ok((key, SummaryRow { key, id: ext(r, 1)?, name: r.get(2)?, summary: from_row(r, 3)? }))
     })
 }
 
@@ -94,12 +96,37 @@ pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
-pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<(Timestamp, i16)>> {
+pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<Rating>> {
     let mut stmt = c
-        .prepare("SELECT created_at, rating FROM feedback WHERE source = ?1 AND rating IS NOT NULL")
+        .prepare(
+            "SELECT customer_id, created_at, rating FROM feedback
+              WHERE source = ?1 AND rating IS NOT NULL",
+        )
         .map_err(db_err)?;
-    let rows =
-        stmt.query_map([source], |r| Ok((from_micros(r.get(0)?), r.get(1)?))).map_err(db_err)?;
+    let rows = stmt
+        .query_map([source], |r| {
+            Ok(Rating { customer: r.get(0)?, at: from_micros(r.get(1)?), rating: r.get(2)? })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn interaction_counts(
+    c: &Connection,
+    channel: Channel,
+    since: Timestamp,
+) -> StoreResult<Vec<(i64, u32)>> {
+    let mut stmt = c
+        .prepare(
+            "SELECT customer_id, COUNT(*) FROM interactions WHERE channel = ?1 AND at >= ?2
+              GROUP BY customer_id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map((channel.as_str(), rapport_core::value::to_micros(since)), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 

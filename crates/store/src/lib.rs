@@ -87,16 +87,20 @@ pub trait Store: Send + Sync {
     /// day's purchase value, for cohort, churn and lifetime-value reports.
     async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>>;
 
-    /// The rated feedback of one source (`nps`, `csat`...): (time, rating) pairs, for the
-    /// satisfaction reports.
-    async fn ratings(&self, source: &str) -> StoreResult<Vec<(rapport_core::Timestamp, i16)>>;
+    /// The rated feedback of one source (`nps`, `csat`...), for the satisfaction and health
+    /// reports.
+    async fn ratings(&self, source: &str) -> StoreResult<Vec<Rating>>;
+
+    /// How many interactions of `channel` each customer had at or after `since` (customers
+    /// with none are left out): the support load of the health score.
+    async fn interaction_counts(
+        &self,
+        channel: rapport_core::Channel,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, u32)>>;
 
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
-    async fn summaries(
-        &self,
-        after: Option<i64>,
-        limit: usize,
-    ) -> StoreResult<Page<(ExternalId, CustomerSummary)>>;
+    async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<SummaryRow>>;
 
     /// Recomputes every summary from the raw rows and lists the customers whose stored summary
     /// differs (empty when consistent). A consistency check for operators and tests.

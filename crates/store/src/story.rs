@@ -197,28 +197,55 @@ pub async fn purchase_days(s: &dyn Store) {
     );
 }
 
-/// Ratings of one source for the satisfaction reports: unrated items and other sources left out.
+/// Ratings of one source for the satisfaction reports: unrated items and other sources left
+/// out, each with its customer's key (the key of the summaries). Interaction counts per
+/// customer for one channel since a time.
 pub async fn ratings(s: &dyn Store) {
-    let item = |n: &str, source: &str, rating: Option<i16>, at: &str| FeedbackRow {
+    let item = |n: &str, who: &str, source: &str, rating: Option<i16>, at: &str| FeedbackRow {
         id: id(n),
-        customer: CustomerRef::Id(id("a")),
+        customer: CustomerRef::Id(id(who)),
         source: source.into(),
         text: Some("words".into()),
         rating,
         created_at: ts(at),
     };
     let rows = vec![
-        item("f1", "nps", Some(9), "2024-01-05 10:00"),
-        item("f2", "nps", None, "2024-01-06 10:00"),
-        item("f3", "nps", Some(0), "2024-02-01 10:00"),
-        item("f4", "csat", Some(5), "2024-02-01 10:00"),
+        item("f1", "a", "nps", Some(9), "2024-01-05 10:00"),
+        item("f2", "a", "nps", None, "2024-01-06 10:00"),
+        item("f3", "b", "nps", Some(0), "2024-02-01 10:00"),
+        item("f4", "a", "csat", Some(5), "2024-02-01 10:00"),
     ];
     s.ingest_feedback(rows, &IngestOptions::default()).await.unwrap();
+    let keys: BTreeMap<ExternalId, i64> =
+        s.summaries(None, 10).await.unwrap().items.into_iter().map(|r| (r.id, r.key)).collect();
+    let (a, b) = (keys[&id("a")], keys[&id("b")]);
+    let rating = |customer, at: &str, rating| crate::Rating { customer, at: ts(at), rating };
     let mut nps = s.ratings("nps").await.unwrap();
-    nps.sort_unstable();
-    assert_eq!(nps, [(ts("2024-01-05 10:00"), 9), (ts("2024-02-01 10:00"), 0)]);
-    assert_eq!(s.ratings("csat").await.unwrap(), [(ts("2024-02-01 10:00"), 5)]);
+    nps.sort_unstable_by_key(|r| r.at);
+    assert_eq!(nps, [rating(a, "2024-01-05 10:00", 9), rating(b, "2024-02-01 10:00", 0)]);
+    assert_eq!(s.ratings("csat").await.unwrap(), [rating(a, "2024-02-01 10:00", 5)]);
     assert_eq!(s.ratings("ces").await.unwrap(), []);
+
+    let ticket = |n: &str, who: &str, channel, at: &str| Interaction {
+        id: id(n),
+        customer: id(who),
+        channel,
+        direction: Direction::Inbound,
+        subject: None,
+        body: Some("help".into()),
+        at: ts(at),
+    };
+    let rows = vec![
+        ticket("t1", "a", Channel::Support, "2024-01-01 09:00"),
+        ticket("t2", "a", Channel::Support, "2024-03-01 09:00"),
+        ticket("t3", "a", Channel::Support, "2024-03-02 09:00"),
+        ticket("t4", "b", Channel::Email, "2024-03-02 09:00"),
+        ticket("t5", "b", Channel::Support, "2024-02-29 23:59"),
+    ];
+    s.ingest_interactions(rows, &IngestOptions::default()).await.unwrap();
+    let mut support = s.interaction_counts(Channel::Support, ts("2024-03-01 00:00")).await.unwrap();
+    support.sort_unstable();
+    assert_eq!(support, [(a, 2)], "t1 and t5 are before the window, t4 is email");
 }
 
 pub async fn reappearing_order_reimports_unchanged(s: &dyn Store) {
@@ -479,7 +506,7 @@ pub async fn summaries_equal_recomputation(s: &dyn Store) {
         acts.entry(i.customer).or_default().interactions.push(i.at);
     }
     let page = s.summaries(None, 100_000).await.unwrap();
-    let stored: BTreeMap<_, _> = page.items.into_iter().collect();
+    let stored: BTreeMap<_, _> = page.items.into_iter().map(|r| (r.id, r.summary)).collect();
     for (customer, act) in acts {
         let want = summarise(&act);
         assert_eq!(stored.get(&customer), Some(&want), "summary of {customer}");

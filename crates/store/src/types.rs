@@ -71,6 +71,24 @@ pub struct PurchaseDay {
     pub value: Money,
 }
 
+/// One rated feedback item. `customer` is the store's internal number, as in [`PurchaseDay`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rating {
+    pub customer: i64,
+    pub at: rapport_core::Timestamp,
+    pub rating: i16,
+}
+
+/// A customer's summary with its identity: `key` is the store's internal number (the keyset
+/// cursor, and the `customer` of [`PurchaseDay`] and [`Rating`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    pub key: i64,
+    pub id: ExternalId,
+    pub name: Option<String>,
+    pub summary: CustomerSummary,
+}
+
 /// Entity counts and totals for `report summary`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {

@@ -1,12 +1,12 @@
 //! `rapport report clv`: BG/NBD and Gamma-Gamma on a calibration period, predictions over a
 //! horizon, and the holdout evaluation.
 
-use super::{ReportFormat, date, emit, parse_day};
-use anyhow::{Context, Result, bail};
+use super::{ReportFormat, emit, parse_day};
+use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
+use rapport_reports::clv::{Params, Unit};
 use rapport_store::Store;
-use serde::Serialize;
 
 #[derive(Args)]
 pub struct ClvArgs {
@@ -17,7 +17,7 @@ pub struct ClvArgs {
     model: ClvModel,
     /// The time unit of the model and of `--horizon`.
     #[arg(long, value_enum, default_value = "week")]
-    unit: Unit,
+    unit: UnitArg,
     /// Last day of the calibration period (YYYY-MM-DD); default: the last purchase day.
     #[arg(long, value_parser = parse_day)]
     calibration_end: Option<NaiveDate>,
@@ -37,85 +37,41 @@ enum ClvModel {
     Bgnbd,
 }
 
-#[derive(Clone, Copy, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Unit {
+#[derive(Clone, Copy, ValueEnum)]
+enum UnitArg {
     Day,
     Week,
 }
 
 pub async fn report(store: &dyn Store, o: &ClvArgs) -> Result<()> {
-    use rapport_analytics::{bgnbd, clv, gammagamma};
     let ClvModel::Bgnbd = o.model;
-    let unit_days = match o.unit {
-        Unit::Day => 1.0,
-        Unit::Week => 7.0,
+    let unit = match o.unit {
+        UnitArg::Day => Unit::Day,
+        UnitArg::Week => Unit::Week,
     };
-    let days = store.purchase_days().await?;
-    let last = days.iter().map(|p| p.day).max().context("no purchases to report on")?;
-    let day_number = |d: NaiveDate| (d - date(0)).num_days();
-    let calibration_end = o.calibration_end.map_or(last, day_number);
-    let holdout_end = o.holdout_end.map(day_number);
-    if holdout_end.is_some_and(|h| h <= calibration_end) {
-        bail!("--holdout-end must be after --calibration-end");
-    }
-    let occasions: Vec<(u64, i64, f64)> =
-        days.iter().map(|p| (p.customer as u64, p.day, p.value.e4() as f64 / 10_000.0)).collect();
-    let customers = clv::calibrate(&occasions, calibration_end, holdout_end, unit_days);
-    let histories: Vec<bgnbd::History> = customers.iter().map(|c| c.history).collect();
-    let bg = bgnbd::fit(&histories).context("no customer bought before the calibration end")?;
-    let spends: Vec<gammagamma::Spend> = customers
-        .iter()
-        .filter_map(|c| Some(gammagamma::Spend { x: c.history.x, mean: c.repeat_mean? }))
-        .collect();
-    let gg = gammagamma::fit(&spends);
-    // A per-unit rate from the annual one.
-    let per_unit = (1.0 + o.discount).powf(unit_days / 365.0) - 1.0;
-    let (purchases, value) =
-        clv::totals(&bg.params, gg.as_ref().map(|g| &g.params), &customers, o.horizon, per_unit);
-    let holdout = holdout_end.map(|h| {
-        let length = (h - calibration_end) as f64 / unit_days;
-        clv::holdout(&bg.params, &customers, length, 7)
-    });
-    #[derive(Serialize)]
-    struct Out {
-        unit: Unit,
-        calibration_end: NaiveDate,
-        holdout_end: Option<NaiveDate>,
-        customers: usize,
-        bgnbd: bgnbd::Fit,
-        gamma_gamma: Option<gammagamma::Fit>,
-        horizon: u32,
-        discount: f64,
-        expected_purchases: f64,
-        expected_value: Option<f64>,
-        holdout: Option<clv::Holdout>,
-    }
-    let out = Out {
-        unit: o.unit,
-        calibration_end: date(calibration_end),
-        holdout_end: holdout_end.map(date),
-        customers: customers.len(),
-        bgnbd: bg,
-        gamma_gamma: gg,
+    let params = Params {
+        unit,
+        calibration_end: o.calibration_end,
+        holdout_end: o.holdout_end,
         horizon: o.horizon,
         discount: o.discount,
-        expected_purchases: purchases,
-        expected_value: value,
-        holdout,
     };
+    let out = rapport_reports::clv::report(store, &params).await?;
     if o.format == ReportFormat::Json {
         println!("{}", serde_json::to_string(&out)?);
         return Ok(());
     }
     print_clv(&out.bgnbd, out.gamma_gamma.as_ref(), o.format)?;
-    let unit = if unit_days == 1.0 { "days" } else { "weeks" };
+    let unit = if unit == Unit::Day { "days" } else { "weeks" };
     let mut rows = vec![
         vec!["customers".to_string(), out.customers.to_string()],
         vec!["calibration end".into(), out.calibration_end.to_string()],
-        vec![format!("expected purchases, next {} {unit}", o.horizon), format!("{purchases:.1}")],
+        vec![
+            format!("expected purchases, next {} {unit}", o.horizon),
+            format!("{:.1}", out.expected_purchases),
+        ],
     ];
-    if let Some(v) = value {
+    if let Some(v) = out.expected_value {
         rows.push(vec![
             format!("expected value, discounted {:.0}%/year", 100.0 * o.discount),
             format!("{v:.2}"),
@@ -151,7 +107,6 @@ pub async fn report(store: &dyn Store, o: &ClvArgs) -> Result<()> {
     }
     Ok(())
 }
-
 /// The fitted parameters with their standard errors.
 fn print_clv(
     bg: &rapport_analytics::bgnbd::Fit,
@@ -171,7 +126,7 @@ fn print_clv(
         rows.extend([
             vec!["Gamma-Gamma p".to_string(), format!("{:.4}", p.p), format!("{:.4}", se.p)],
             vec!["Gamma-Gamma q".into(), format!("{:.4}", p.q), format!("{:.4}", se.q)],
-            vec!["Gamma-Gamma gamma".into(), format!("{:.4}", p.gamma), format!("{:.4}", se.gamma)],
+            vec!["Gamma-Gamma v".into(), format!("{:.4}", p.gamma), format!("{:.4}", se.gamma)],
             vec![
                 "Gamma-Gamma log-likelihood".into(),
                 format!("{:.2}", g.log_likelihood),

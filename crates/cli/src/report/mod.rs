@@ -2,17 +2,18 @@
 //! CSV. Lifetime value (`clv`) and satisfaction (`satisfaction_report`) have modules of their own.
 
 use crate::import::OutputFormat;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use rapport_analytics::{retention, rfm, satisfaction};
+use rapport_analytics::satisfaction;
+use rapport_reports as reports;
 
 mod clv;
+mod health;
 mod satisfaction_report;
 
 use clv::ClvArgs;
-use rapport_core::{CustomerSummary, ExternalId};
 use rapport_store::{Counts, Store};
 use satisfaction_report::SatisfactionArgs;
 use serde::Serialize;
@@ -53,6 +54,12 @@ pub enum Report {
     Clv {
         #[command(flatten)]
         o: ClvArgs,
+    },
+    /// Customer health (0-100) from recency, P(alive), satisfaction, support load, usage and
+    /// purchase trend, and the at-risk customers ordered by value at risk.
+    Health {
+        #[command(flatten)]
+        o: health::HealthArgs,
     },
     /// Net Promoter Score (ratings 0-10 of feedback from source `nps`), with 95% intervals.
     Nps {
@@ -101,29 +108,25 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
         }
         Report::Rfm { o, by_customer } => report_rfm(store, &o, by_customer).await,
         Report::Clv { o } => clv::report(store, &o).await,
-        Report::Nps { o } => {
-            satisfaction_report::report(store, satisfaction::Scale::Nps, "nps", &o).await
-        }
+        Report::Health { o } => health::report(store, &o).await,
+        Report::Nps { o } => satisfaction_report::report(store, satisfaction::Scale::Nps, &o).await,
         Report::Csat { o } => {
-            satisfaction_report::report(store, satisfaction::Scale::Csat, "csat", &o).await
+            satisfaction_report::report(store, satisfaction::Scale::Csat, &o).await
         }
-        Report::Ces { o } => {
-            satisfaction_report::report(store, satisfaction::Scale::Ces, "ces", &o).await
-        }
+        Report::Ces { o } => satisfaction_report::report(store, satisfaction::Scale::Ces, &o).await,
         Report::Repeat { o } => {
-            let all = all_summaries(store).await?;
-            let r = retention::repeat_purchase(all.iter().map(|(_, s)| s));
+            let r = reports::retention::repeat(store).await?;
             let rate = r.rate.map_or(String::new(), |r| format!("{:.4}", r));
             let row = vec![r.buyers.to_string(), r.repeat_buyers.to_string(), rate];
             emit(o.format, &r, &["buyers", "repeat_buyers", "rate"], vec![row])
         }
         Report::Retention { o } => {
-            let (purchases, as_of) = purchases(store, o.as_of).await?;
-            let cohorts = retention::cohorts(purchases, as_of);
-            let width = cohorts.first().map_or(0, |c| c.active.len());
+            let cohorts = reports::retention::cohorts(store, o.as_of).await?;
+            let width = cohorts.rows.first().map_or(0, |c| c.active.len());
             let mut header = vec!["cohort".to_string(), "customers".to_string()];
             header.extend((0..width).map(|k| format!("m{k}")));
             let rows = cohorts
+                .rows
                 .iter()
                 .map(|c| {
                     let mut row =
@@ -133,12 +136,12 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
                 })
                 .collect();
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
-            emit(o.format, &Dated { as_of, rows: &cohorts }, &header, rows)
+            emit(o.format, &cohorts, &header, rows)
         }
         Report::Churn { o } => {
-            let (purchases, as_of) = purchases(store, o.as_of).await?;
-            let churn = retention::churn(purchases, as_of);
+            let churn = reports::retention::churn(store, o.as_of).await?;
             let rows = churn
+                .rows
                 .iter()
                 .map(|c| {
                     let rate = c.rate.map_or(String::new(), |r| format!("{r:.4}"));
@@ -147,79 +150,19 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
                 })
                 .collect();
             let header = ["month", "active_at_start", "churned", "rate"];
-            emit(o.format, &Dated { as_of, rows: &churn }, &header, rows)
+            emit(o.format, &churn, &header, rows)
         }
     }
-}
-
-/// The date of a UTC day number (days since 1970-01-01).
-fn date(day: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date") + chrono::Duration::days(day)
-}
-
-/// A report's rows with the day they are as of, for JSON.
-#[derive(Serialize)]
-struct Dated<'a, T: Serialize> {
-    as_of: NaiveDate,
-    rows: &'a [T],
-}
-
-/// Every customer summary, read a page at a time.
-async fn all_summaries(store: &dyn Store) -> Result<Vec<(ExternalId, CustomerSummary)>> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.summaries(after, 10_000).await?;
-        out.extend(page.items);
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(out),
-        }
-    }
-}
-
-/// Purchase occasions as (customer, month) pairs, and the as-of day (default: the day of the
-/// last purchase, so the last month reported is the last with data).
-async fn purchases(
-    store: &dyn Store,
-    as_of: Option<NaiveDate>,
-) -> Result<(Vec<(u64, i32)>, NaiveDate)> {
-    let days = store.purchase_days().await?;
-    let as_of = match as_of {
-        Some(d) => d,
-        None => days.iter().map(|p| date(p.day)).max().context("no purchases to report on")?,
-    };
-    let pairs = days
-        .into_iter()
-        .map(|p| (p.customer as u64, retention::month_index(date(p.day))))
-        .collect();
-    Ok((pairs, as_of))
 }
 
 async fn report_rfm(store: &dyn Store, o: &ReportArgs, by_customer: bool) -> Result<()> {
-    let all = all_summaries(store).await?;
-    let summaries: Vec<CustomerSummary> = all.iter().map(|(_, s)| s.clone()).collect();
-    let as_of = match o.as_of {
-        Some(d) => d,
-        None => rfm::default_as_of(&summaries).context("no purchases to report on")?,
-    };
-    let scores = rfm::rfm(&summaries, as_of);
     if by_customer {
-        #[derive(Serialize)]
-        struct Row<'a> {
-            customer: &'a str,
-            #[serde(flatten)]
-            rfm: &'a rfm::Rfm,
-        }
-        let buyers: Vec<Row> = all
-            .iter()
-            .zip(&scores)
-            .filter_map(|((id, _), r)| Some(Row { customer: id.as_str(), rfm: r.as_ref()? }))
-            .collect();
+        let buyers = reports::rfm::customers(store, o.as_of).await?;
         let rows = buyers
+            .rows
             .iter()
             .map(|b| {
-                let r = b.rfm;
+                let r = &b.rfm;
                 vec![
                     b.customer.to_string(),
                     r.recency_days.to_string(),
@@ -234,40 +177,15 @@ async fn report_rfm(store: &dyn Store, o: &ReportArgs, by_customer: bool) -> Res
             .collect();
         let header =
             ["customer", "recency_days", "frequency", "monetary", "r", "f", "m", "segment"];
-        return emit(o.format, &Dated { as_of, rows: &buyers }, &header, rows);
+        return emit(o.format, &buyers, &header, rows);
     }
-    #[derive(Serialize)]
-    struct SegmentRow {
-        segment: &'static str,
-        customers: u64,
-        share: f64,
-        mean_recency_days: f64,
-        mean_frequency: f64,
-        #[serde(serialize_with = "rfm::decimal")]
-        monetary: rapport_core::Money,
-    }
-    let buyers = scores.iter().flatten().count().max(1) as f64;
-    let segments: Vec<SegmentRow> = rfm::Segment::ALL
-        .iter()
-        .map(|seg| {
-            let members: Vec<&rfm::Rfm> =
-                scores.iter().flatten().filter(|r| r.segment == *seg).collect();
-            let n = members.len().max(1) as f64;
-            SegmentRow {
-                segment: seg.as_str(),
-                customers: members.len() as u64,
-                share: members.len() as f64 / buyers,
-                mean_recency_days: members.iter().map(|r| r.recency_days as f64).sum::<f64>() / n,
-                mean_frequency: members.iter().map(|r| r.frequency as f64).sum::<f64>() / n,
-                monetary: members.iter().map(|r| r.monetary).sum(),
-            }
-        })
-        .collect();
+    let segments = reports::rfm::segments(store, o.as_of).await?;
     let rows = segments
+        .rows
         .iter()
         .map(|s| {
             vec![
-                s.segment.to_string(),
+                s.segment.as_str().to_string(),
                 s.customers.to_string(),
                 format!("{:.3}", s.share),
                 format!("{:.1}", s.mean_recency_days),
@@ -278,7 +196,7 @@ async fn report_rfm(store: &dyn Store, o: &ReportArgs, by_customer: bool) -> Res
         .collect();
     let header =
         ["segment", "customers", "share", "mean_recency_days", "mean_frequency", "monetary"];
-    emit(o.format, &Dated { as_of, rows: &segments }, &header, rows)
+    emit(o.format, &segments, &header, rows)
 }
 
 /// Prints a report: a table, one JSON object (`json`), or CSV with the same columns as the

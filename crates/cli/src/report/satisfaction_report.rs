@@ -1,11 +1,13 @@
-//! `rapport report nps|csat|ces`: satisfaction scores with intervals, per period.
+//! `rapport report nps|csat|ces`: satisfaction scores with intervals, per period, within one RFM
+//! segment or per segment.
 
 use super::{ReportFormat, emit};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use rapport_analytics::satisfaction;
+use rapport_analytics::rfm::Segment;
+use rapport_analytics::satisfaction::{self, Estimate};
+use rapport_reports::satisfaction::{Params, report as compute};
 use rapport_store::Store;
-use serde::Serialize;
 
 #[derive(Args)]
 pub struct SatisfactionArgs {
@@ -17,6 +19,12 @@ pub struct SatisfactionArgs {
     /// The feedback source whose ratings count (default: the report's name).
     #[arg(long)]
     source: Option<String>,
+    /// Only the customers of one RFM segment (champions, loyal, at_risk, ...).
+    #[arg(long, value_parser = Segment::parse)]
+    segment: Option<Segment>,
+    /// Adds one row per RFM segment (the table lists it after the periods).
+    #[arg(long)]
+    by_segment: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,28 +51,24 @@ impl From<PeriodArg> for satisfaction::Period {
 pub async fn report(
     store: &dyn Store,
     scale: satisfaction::Scale,
-    default_source: &str,
     o: &SatisfactionArgs,
 ) -> Result<()> {
-    let source = o.source.as_deref().unwrap_or(default_source);
-    let ratings = store.ratings(source).await?;
-    let outside = ratings.iter().filter(|(_, r)| !scale.accepts(*r)).count();
-    if outside > 0 {
+    let params = Params {
+        scale,
+        source: o.source.clone(),
+        period: o.period.into(),
+        segment: o.segment,
+        by_segment: o.by_segment,
+    };
+    let out = compute(store, &params).await?;
+    if out.outside_scale > 0 {
         let (lo, hi) = scale.range();
         eprintln!(
-            "note: {outside} ratings of source '{source}' are outside {lo}-{hi} and not counted"
+            "note: {} ratings of source '{}' are outside {lo}-{hi} and not counted",
+            out.outside_scale, out.source
         );
     }
-    let overall = satisfaction::estimate(scale, ratings.iter().map(|(_, r)| *r));
-    let trend = satisfaction::trend(scale, &ratings, o.period.into());
-    #[derive(Serialize)]
-    struct Out<'a> {
-        scale: satisfaction::Scale,
-        source: &'a str,
-        overall: Option<satisfaction::Estimate>,
-        periods: Vec<satisfaction::PeriodEstimate>,
-    }
-    let cells = |label: String, e: Option<&satisfaction::Estimate>| match e {
+    let cells = |label: String, e: Option<&Estimate>| match e {
         Some(e) => vec![
             label,
             format!("{:.1}", e.score),
@@ -74,12 +78,24 @@ pub async fn report(
         ],
         None => vec![label, String::new(), String::new(), String::new(), "0".into()],
     };
+    if o.by_segment && o.format == ReportFormat::Csv {
+        // CSV holds one table: with --by-segment, the segments' rows.
+        let rows = out
+            .by_segment
+            .iter()
+            .flatten()
+            .map(|s| cells(s.segment.as_str().to_string(), Some(&s.estimate)))
+            .collect();
+        return emit(o.format, &out, &["segment", "score", "low_95", "high_95", "responses"], rows);
+    }
     let mut rows: Vec<Vec<String>> =
-        trend.iter().map(|p| cells(p.start.to_string(), p.estimate.as_ref())).collect();
+        out.periods.iter().map(|p| cells(p.start.to_string(), p.estimate.as_ref())).collect();
     if o.format == ReportFormat::Table {
-        rows.push(cells("all".into(), overall.as_ref()));
+        rows.push(cells("all".into(), out.overall.as_ref()));
+        for s in out.by_segment.iter().flatten() {
+            rows.push(cells(format!("segment {}", s.segment.as_str()), Some(&s.estimate)));
+        }
     }
     let header = ["period", "score", "low_95", "high_95", "responses"];
-    let out = Out { scale, source, overall, periods: trend };
     emit(o.format, &out, &header, rows)
 }

@@ -1,0 +1,65 @@
+//! Report assembly: each report reads what it needs from the [`Store`] (the per-customer
+//! summaries where they suffice, purchase occasions or ratings where they do not), runs the pure
+//! analytics on it and returns a plain serialisable result. The CLI prints these as tables,
+//! JSON or CSV; the server answers them as JSON and draws them on the dashboard, so both show
+//! the same numbers.
+
+pub mod clv;
+pub mod health;
+pub mod retention;
+pub mod rfm;
+pub mod satisfaction;
+
+use chrono::NaiveDate;
+use rapport_store::{Store, StoreError, SummaryRow};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data holds nothing the report can be computed from (no purchases, say).
+    #[error("no {0} to report on")]
+    NoData(&'static str),
+    /// The report's parameters contradict each other or the data.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type ReportResult<T> = Result<T, ReportError>;
+
+/// A report's rows with the day they are as of.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dated<T: Serialize> {
+    pub as_of: NaiveDate,
+    pub rows: T,
+}
+
+/// Every customer summary, read a page at a time.
+pub async fn all_summaries(store: &dyn Store) -> ReportResult<Vec<SummaryRow>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.summaries(after, 20_000).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The date of a UTC day number (days since 1970-01-01).
+pub fn date(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date") + chrono::Duration::days(day)
+}
+
+/// The UTC day number of a date.
+pub fn day_number(d: NaiveDate) -> i64 {
+    (d - date(0)).num_days()
+}
+
+/// Serialises an amount held as `f64` with two decimals, as money is shown everywhere.
+pub(crate) fn cents<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((v * 100.0).round() / 100.0)
+}

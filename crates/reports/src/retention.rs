@@ -1,0 +1,42 @@
+//! Repeat purchase (from the summaries), retention cohorts and churn (from purchase occasions).
+
+use crate::{Dated, ReportError, ReportResult, all_summaries, date};
+use chrono::NaiveDate;
+use rapport_analytics::retention::{self, Churn, Cohort, RepeatPurchase};
+use rapport_store::Store;
+
+pub async fn repeat(store: &dyn Store) -> ReportResult<RepeatPurchase> {
+    let all = all_summaries(store).await?;
+    Ok(retention::repeat_purchase(all.iter().map(|c| &c.summary)))
+}
+
+pub async fn cohorts(
+    store: &dyn Store,
+    as_of: Option<NaiveDate>,
+) -> ReportResult<Dated<Vec<Cohort>>> {
+    let (purchases, as_of) = purchases(store, as_of).await?;
+    Ok(Dated { as_of, rows: retention::cohorts(purchases, as_of) })
+}
+
+pub async fn churn(store: &dyn Store, as_of: Option<NaiveDate>) -> ReportResult<Dated<Vec<Churn>>> {
+    let (purchases, as_of) = purchases(store, as_of).await?;
+    Ok(Dated { as_of, rows: retention::churn(purchases, as_of) })
+}
+
+/// Purchase occasions as (customer, month) pairs, and the as-of day (default: the day of the
+/// last purchase, so the last month reported is the last with data).
+async fn purchases(
+    store: &dyn Store,
+    as_of: Option<NaiveDate>,
+) -> ReportResult<(Vec<(u64, i32)>, NaiveDate)> {
+    let days = store.purchase_days().await?;
+    let as_of = match as_of {
+        Some(d) => d,
+        None => days.iter().map(|p| date(p.day)).max().ok_or(ReportError::NoData("purchases"))?,
+    };
+    let pairs = days
+        .into_iter()
+        .map(|p| (p.customer as u64, retention::month_index(date(p.day))))
+        .collect();
+    Ok((pairs, as_of))
+}

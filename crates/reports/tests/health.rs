@@ -1,0 +1,144 @@
+//! Health and satisfaction reports on a real SQLite file with a small company whose figures
+//! can be worked out by hand.
+
+use rapport_analytics::health::Band;
+use rapport_analytics::rfm::Segment;
+use rapport_analytics::satisfaction::Scale;
+use rapport_core::record::{CustomerRef, FeedbackRow};
+use rapport_core::{Channel, Direction, Interaction};
+use rapport_reports::{ReportError, health, satisfaction};
+use rapport_store::story::{group, id, line_row, ts};
+use rapport_store::{IngestOptions, Store};
+use rapport_store_sqlite::SqliteStore;
+
+/// - `steady` buys every month from January to June 2024 and last rated CSAT 5.
+/// - `fading` bought big in January and February, rated NPS 2 in May and had four support
+///   tickets since April (all within 90 days of the as-of day, 2024-06-21).
+/// - `once` bought once, on 20 June.
+async fn company(s: &dyn Store) {
+    let mut rows = Vec::new();
+    for m in 1..=6 {
+        rows.push(line_row(
+            &format!("s{m}"),
+            "steady",
+            &format!("2024-0{m}-10 10:00"),
+            "p",
+            1,
+            "20",
+        ));
+    }
+    rows.push(line_row("f1", "fading", "2024-01-05 10:00", "p", 10, "100"));
+    rows.push(line_row("f2", "fading", "2024-02-05 10:00", "p", 10, "100"));
+    rows.push(line_row("o1", "once", "2024-06-20 10:00", "p", 1, "30"));
+    s.ingest_orders(group(rows), &IngestOptions::default()).await.unwrap();
+    let rating = |n: &str, who: &str, source: &str, r: i16, at: &str| FeedbackRow {
+        id: id(n),
+        customer: CustomerRef::Id(id(who)),
+        source: source.into(),
+        text: None,
+        rating: Some(r),
+        created_at: ts(at),
+    };
+    let feedback = vec![
+        rating("r1", "steady", "nps", 3, "2024-02-01 10:00"),
+        rating("r2", "steady", "csat", 5, "2024-06-11 10:00"),
+        rating("r3", "fading", "nps", 2, "2024-05-01 10:00"),
+        rating("r4", "once", "nps", 10, "2024-06-21 10:00"),
+    ];
+    s.ingest_feedback(feedback, &IngestOptions::default()).await.unwrap();
+    let tickets = ["2024-04-01", "2024-05-01", "2024-06-01", "2024-06-15"]
+        .iter()
+        .enumerate()
+        .map(|(n, day)| Interaction {
+            id: id(&format!("t{n}")),
+            customer: id("fading"),
+            channel: Channel::Support,
+            direction: Direction::Inbound,
+            subject: None,
+            body: Some("still broken".into()),
+            at: ts(&format!("{day} 09:00")),
+        })
+        .collect();
+    s.ingest_interactions(tickets, &IngestOptions::default()).await.unwrap();
+}
+
+fn fresh() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("rapport.db")).unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn health_scores_rank_the_fading_customer_at_risk_and_weights_are_honoured() {
+    let (_d, s) = fresh();
+    company(&s).await;
+    let all = health::Params { top: None, ..Default::default() };
+    let r = health::report(&s, &all).await.unwrap();
+    assert_eq!(r.as_of.to_string(), "2024-06-21", "the day after the last purchase");
+    assert_eq!(r.scored, 3);
+    assert_eq!(r.histogram.iter().sum::<u64>(), 3);
+    assert_eq!(r.bands.iter().map(|b| b.customers).sum::<u64>(), 3);
+    let by = |who: &str| r.customers.iter().find(|c| c.customer.as_str() == who).unwrap();
+    let (steady, fading) = (by("steady"), by("fading"));
+    assert!(steady.score > 70.0 && fading.score < 40.0, "{steady:?}\n{fading:?}");
+    assert_eq!((steady.band, fading.band), (Band::Healthy, Band::AtRisk));
+    // Four tickets in the 90-day window, half load 2: 2 / (2 + 4).
+    assert_eq!(fading.components.support, Some(1.0 / 3.0));
+    assert_eq!(fading.components.satisfaction, Some(0.2), "NPS 2 of 10");
+    assert_eq!(steady.components.satisfaction, Some(1.0), "the later CSAT 5, not the NPS 3");
+    assert!((fading.value_at_risk - fading.predicted_value * fading.churn_risk).abs() < 1e-9);
+
+    // The default list: at-risk customers only, by value at risk.
+    let top = health::report(&s, &health::Params::default()).await.unwrap();
+    let listed: Vec<&str> = top.customers.iter().map(|c| c.customer.as_str()).collect();
+    assert_eq!(listed, ["fading"]);
+
+    // Satisfaction alone: the score is the latest rating on 0..100.
+    let mut only = all.clone();
+    for name in rapport_analytics::health::Weights::NAMES {
+        only.config.weights.set(name, if name == "satisfaction" { 1.0 } else { 0.0 }).unwrap();
+    }
+    let r = health::report(&s, &only).await.unwrap();
+    let scores: Vec<(String, f64)> = r
+        .customers
+        .iter()
+        .map(|c| (c.customer.to_string(), (c.score * 1e6).round() / 1e6))
+        .collect();
+    assert!(
+        scores.contains(&("steady".into(), 100.0)) && scores.contains(&("fading".into(), 20.0))
+    );
+    assert!(scores.contains(&("once".into(), 100.0)), "{scores:?}");
+
+    let early = health::Params { as_of: Some("2024-03-01".parse().unwrap()), ..all };
+    let err = health::report(&s, &early).await.unwrap_err();
+    assert!(matches!(err, ReportError::Invalid(ref m) if m.contains("2024-06-20")), "{err}");
+}
+
+#[tokio::test]
+async fn satisfaction_within_and_per_rfm_segment() {
+    let (_d, s) = fresh();
+    company(&s).await;
+    let mut p = satisfaction::Params::new(Scale::Nps);
+    let all = satisfaction::report(&s, &p).await.unwrap();
+    // 3 (detractor), 2 (detractor), 10 (promoter): (1 − 2) / 3.
+    let overall = all.overall.unwrap();
+    assert_eq!(overall.responses, 3);
+    assert!((overall.score - -100.0 / 3.0).abs() < 1e-9);
+    assert!(all.by_segment.is_none());
+
+    // As of 2024-06-21, three buyers score 1 + ⌊5 × worse / 3⌋: once (1 day, 1 order) R 4 F 1
+    // is promising, steady (11 days, 6 orders) R 2 F 4 is at risk, fading (137 days,
+    // 2 orders) R 1 F 2 is hibernating.
+    p.by_segment = true;
+    let per = satisfaction::report(&s, &p).await.unwrap().by_segment.unwrap();
+    let got: Vec<(Segment, f64)> = per.iter().map(|e| (e.segment, e.estimate.score)).collect();
+    let want =
+        [(Segment::Promising, 100.0), (Segment::AtRisk, -100.0), (Segment::Hibernating, -100.0)];
+    assert_eq!(got, want);
+
+    p.by_segment = false;
+    p.segment = Some(Segment::Promising);
+    let new = satisfaction::report(&s, &p).await.unwrap();
+    assert_eq!(new.overall.as_ref().unwrap().responses, 1);
+    assert_eq!((new.overall.unwrap().score, new.segment), (100.0, Some(Segment::Promising)));
+}
