@@ -85,9 +85,10 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     let calibration_end = p.calibration_end.map_or(last, day_number);
     let holdout_end = p.holdout_end.map(day_number);
     if holdout_end.is_some_and(|h| h <= calibration_end) {
-        return Err(ReportError::Invalid(
-            "the holdout end must be after the calibration end".into(),
-        ));
+        return Err(ReportError::Invalid {
+            field: "holdout_end",
+            reason: "must be after the calibration end".into(),
+        });
     }
     let occasions: Vec<(u64, i64, f64)> =
         days.iter().map(|d| (d.customer as u64, d.day, d.value.to_f64())).collect();

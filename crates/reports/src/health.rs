@@ -91,11 +91,14 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     let last_day = last.map(|t| day_number(t.date_naive()));
     let as_of = match (p.as_of, last_day) {
         (Some(d), Some(l)) if day_number(d) < l => {
-            return Err(ReportError::Invalid(format!(
-                "health is computed from the customers' current summaries, so the as-of day \
-                 cannot be before the last purchase ({})",
-                date(l)
-            )));
+            return Err(ReportError::Invalid {
+                field: "as_of",
+                reason: format!(
+                    "health is computed from the customers' current summaries, so the as-of \
+                     day cannot be before the last purchase ({})",
+                    date(l)
+                ),
+            });
         }
         (Some(d), _) => d,
         (None, Some(l)) => date(l + 1),

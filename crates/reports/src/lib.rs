@@ -21,9 +21,9 @@ pub enum ReportError {
     /// The data holds nothing the report can be computed from (no purchases, say).
     #[error("no {0} to report on")]
     NoData(&'static str),
-    /// The report's parameters contradict each other or the data.
-    #[error("{0}")]
-    Invalid(String),
+    /// A parameter contradicts another or the data: which one, and why.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
 }
 
 pub type ReportResult<T> = Result<T, ReportError>;

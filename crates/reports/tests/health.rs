@@ -111,7 +111,10 @@ async fn health_scores_rank_the_fading_customer_at_risk_and_weights_are_honoured
 
     let early = health::Params { as_of: Some("2024-03-01".parse().unwrap()), ..all };
     let err = health::report(&s, &early).await.unwrap_err();
-    assert!(matches!(err, ReportError::Invalid(ref m) if m.contains("2024-06-20")), "{err}");
+    assert!(
+        matches!(err, ReportError::Invalid { field: "as_of", ref reason } if reason.contains("2024-06-20")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

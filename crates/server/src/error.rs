@@ -42,6 +42,9 @@ pub enum ApiError {
     /// same answer, so sources cannot be discovered), or a stale timestamp.
     #[error("{0}")]
     InvalidSignature(&'static str),
+    /// The data holds nothing a report can be computed from (no purchases yet, say).
+    #[error("{0}")]
+    NoData(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInFlight => StatusCode::CONFLICT,
             ApiError::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NoData(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +114,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             ApiError::InvalidSignature(_) => "invalid_signature",
+            ApiError::NoData(_) => "no_data",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -143,6 +148,17 @@ impl From<StoreError> for ApiError {
                 ApiError::BadRequest { code: "invalid_request", message: why }
             }
             StoreError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<rapport_reports::ReportError> for ApiError {
+    fn from(e: rapport_reports::ReportError) -> ApiError {
+        use rapport_reports::ReportError;
+        match e {
+            ReportError::Store(e) => e.into(),
+            e @ ReportError::NoData(_) => ApiError::NoData(e.to_string()),
+            ReportError::Invalid { field, reason } => ApiError::parameter(field, reason),
         }
     }
 }

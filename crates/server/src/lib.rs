@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod limit;
 mod observe;
 pub mod pages;
+pub mod report_cache;
 pub mod verified;
 
 use axum::Router;
@@ -72,6 +73,8 @@ pub struct Shared {
     pub metrics: observe::Metrics,
     /// Feedback items created one per request, committed in groups (see [`group_commit`]).
     pub feedback_creates: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
+    /// Reports computed in the last minute, shared by the API and the dashboard.
+    pub reports: report_cache::ReportCache,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             sweeper: Arc::default(),
             metrics: observe::Metrics::get(),
             feedback_creates: Arc::new(feedback_creates(db.clone())),
+            reports: report_cache::ReportCache::default(),
             db,
         }))
     }

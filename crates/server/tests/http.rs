@@ -17,6 +17,8 @@ mod hooks;
 mod idempotency;
 #[path = "http/records.rs"]
 mod records;
+#[path = "http/reports.rs"]
+mod reports;
 
 struct App {
     base: String,

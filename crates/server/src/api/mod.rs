@@ -8,6 +8,7 @@ pub mod record_dto;
 pub mod record_query;
 pub mod record_write;
 pub mod records;
+pub mod reports;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -49,6 +50,8 @@ use utoipa_axum::routes;
         (name = "customers", description = "Customers, their 360 view and timeline"),
         (name = "ingest", description = "Bulk ingest: up to 10,000 events, order lines or \
             feedback items per call, validated like file imports and idempotent on re-send"),
+        (name = "reports", description = "The reports of `rapport report`, as the JSON it prints \
+            with `--format json`; shared for up to a minute (the `Age` header says how old)"),
     ),
 )]
 pub struct ApiDoc;
@@ -123,6 +126,16 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
             CustomerSort::ALL.iter().flat_map(|(name, _)| [name.to_string(), format!("-{name}")]),
         )
         .collect();
+    let words = |w: &[&str]| string().enum_values(Some(w.iter().map(|s| s.to_string())));
+    let segments: Vec<&str> = std::iter::once("")
+        .chain(rapport_analytics::rfm::Segment::ALL.iter().map(|s| s.as_str()))
+        .collect();
+    let integer = |lo: i64, hi: i64| {
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(lo)).maximum(Some(hi))
+    };
+    let number = |hi: Option<f64>| {
+        ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.0)).maximum(hi)
+    };
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
@@ -134,6 +147,22 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
                         AnyOfBuilder::new().item(id()).item(string().max_length(Some(0))).into(),
                     ),
                     "from" | "to" | "signup_from" | "signup_to" => Some(time().into()),
+                    "as_of" | "calibration_end" | "holdout_end" => Some(
+                        AnyOfBuilder::new()
+                            .item(
+                                string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+                            )
+                            .item(string().max_length(Some(0)))
+                            .into(),
+                    ),
+                    "period" => Some(words(&["", "day", "week", "month", "quarter"]).into()),
+                    "unit" => Some(words(&["", "day", "week"]).into()),
+                    "segment" => Some(words(&segments).into()),
+                    "horizon" => Some(integer(1, 520).into()),
+                    "top" => Some(integer(1, 500).into()),
+                    "window_days" => Some(integer(1, 3650).into()),
+                    "discount" => Some(number(Some(1.0)).into()),
+                    w if w.starts_with("weight_") => Some(number(None).into()),
                     "limit" => Some(
                         ObjectBuilder::new()
                             .schema_type(Type::Integer)
@@ -166,6 +195,15 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(batch::orders))
         .routes(routes!(batch::feedback))
         .merge(records::router())
+        .routes(routes!(reports::rfm))
+        .routes(routes!(reports::repeat))
+        .routes(routes!(reports::retention))
+        .routes(routes!(reports::churn))
+        .routes(routes!(reports::nps))
+        .routes(routes!(reports::csat))
+        .routes(routes!(reports::ces))
+        .routes(routes!(reports::clv))
+        .routes(routes!(reports::health))
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);
