@@ -62,8 +62,9 @@ pub fn segment_rows(scores: &[Option<Rfm>]) -> Vec<SegmentRow> {
                 segment: *seg,
                 customers: members.len() as u64,
                 share: members.len() as f64 / buyers,
-                mean_recency_days: members.iter().map(|r| r.recency_days as f64).sum::<f64>() / n,
-                mean_frequency: members.iter().map(|r| r.frequency as f64).sum::<f64>() / n,
+                // fold from +0.0: an empty f64 sum is −0.0, which would print as "-0".
+                mean_recency_days: members.iter().fold(0.0, |a, r| a + r.recency_days as f64) / n,
+                mean_frequency: members.iter().fold(0.0, |a, r| a + r.frequency as f64) / n,
                 monetary: members.iter().map(|r| r.monetary).sum(),
             }
         })

@@ -215,3 +215,80 @@ async fn create_an_api_key_that_then_works() {
     assert_eq!(res.status(), 200, "the key shown once works for the API");
     c.close().await.unwrap();
 }
+
+/// More history for the dashboard: Bob bought monthly in summer 2023 and stopped, rated NPS 2
+/// and has three support tickets in the last 90 days; Cleo bought once in June 2024.
+async fn seed_dashboard(db: &dyn Backend) {
+    let o = IngestOptions::default();
+    let rows = vec![
+        story::line_row("o3", "c2", "2023-06-05 10:00", "seat", 10, "25.50"),
+        story::line_row("o4", "c2", "2023-07-05 10:00", "seat", 10, "25.50"),
+        story::line_row("o5", "c2", "2023-08-05 10:00", "seat", 10, "25.50"),
+        story::line_row("o6", "c3", "2024-06-01 10:00", "pro-plan", 1, "490"),
+    ];
+    db.ingest_orders(story::group(rows), &o).await.unwrap();
+    let rating = |n: &str, who: &str, source: &str, r: i16, at: &str| FeedbackRow {
+        id: ExternalId::parse(n).unwrap(),
+        customer: CustomerRef::Id(ExternalId::parse(who).unwrap()),
+        source: source.into(),
+        text: None,
+        rating: Some(r),
+        created_at: parse_timestamp(at, None).unwrap(),
+    };
+    let feedback = vec![
+        rating("f2", "c2", "nps", 2, "2024-04-02"),
+        rating("f3", "c3", "csat", 5, "2024-06-02"),
+        rating("f4", "c1", "ces", 6, "2024-06-03"),
+    ];
+    db.ingest_feedback(feedback, &o).await.unwrap();
+    let tickets = ["2024-04-10", "2024-05-10", "2024-06-10"]
+        .iter()
+        .enumerate()
+        .map(|(i, day)| rapport_core::Interaction {
+            id: ExternalId::parse(&format!("t{i}")).unwrap(),
+            customer: ExternalId::parse("c2").unwrap(),
+            channel: rapport_core::Channel::Support,
+            direction: rapport_core::Direction::Inbound,
+            subject: Some("Seats missing".into()),
+            body: None,
+            at: parse_timestamp(day, None).unwrap(),
+        })
+        .collect();
+    db.ingest_interactions(tickets, &o).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_accessible_charts_and_links_risk_to_the_360_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    seed_dashboard(app.db.as_ref()).await;
+    sign_in(&c, &app).await;
+    c.find(Locator::LinkText("Dashboard")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("churn-risk")).await.unwrap();
+    screenshot(&c, "dashboard").await;
+    // Every chart is an image with a title and a description, and its marks have titles.
+    let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
+    assert!(charts.len() >= 6, "NPS, CSAT, CES, retention, RFM, CLV, health: {}", charts.len());
+    for chart in &charts {
+        assert_eq!(chart.attr("role").await.unwrap().as_deref(), Some("img"));
+        let labelled = chart.attr("aria-labelledby").await.unwrap().unwrap();
+        for id in labelled.split(' ') {
+            let title = c.find(Locator::Id(id)).await.unwrap().prop("textContent").await.unwrap();
+            assert!(title.is_some_and(|t| !t.is_empty()), "{id} names the chart");
+        }
+    }
+    let nps = c.find(Locator::Css("#nps-h + figure svg")).await.unwrap().html(false).await.unwrap();
+    assert!(nps.contains("2024-04: -100.0 (95% CI"), "the April NPS point says its value: {nps}");
+    assert!(nps.contains("class=\"band\""), "the interval is drawn");
+    // The numbers are there as a table too.
+    c.find(Locator::Css("#rfm-h ~ details summary")).await.unwrap().click().await.unwrap();
+    let table = c.find(Locator::Css("#rfm-h ~ details table")).await.unwrap().text().await.unwrap();
+    let table = table.to_lowercase();
+    assert!(table.contains("potential loyalists 1 33.3%"), "{table}");
+    assert!(!table.contains("-0"), "no negative zeros: {table}");
+    // Bob is at risk; his row links to his 360 page.
+    c.find(Locator::Css("#churn-risk a")).await.unwrap().click().await.unwrap();
+    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Bob Jones");
+    c.close().await.unwrap();
+}

@@ -523,11 +523,13 @@ impl Gen {
     ) -> FeedbackRow {
         let id = self.next(3, "F");
         let (r, t) = (&mut self.rng, &self.t);
-        // `nps`: the 0-10 survey question; `csat`: the 1-5 rating after a support contact.
-        let source = ["review", "nps", "csat", "app_store"][weighted(r, &[40, 30, 15, 15])];
+        // `nps`: the 0-10 survey question; `csat`: the 1-5 rating after a support contact;
+        // `ces`: "how easy was it to get your issue resolved?", 1-7, after one too.
+        let source =
+            ["review", "nps", "csat", "ces", "app_store"][weighted(r, &[36, 30, 12, 8, 14])];
         let theme = match source {
             "app_store" => &t.themes[4 + r.random_range(0..4)],
-            "csat" if r.random_bool(0.6) => &t.themes[3],
+            "csat" | "ces" if r.random_bool(0.6) => &t.themes[3],
             _ => pick(r, &t.themes),
         };
         let (said, tail) = match pos {
@@ -538,6 +540,8 @@ impl Gen {
         let rating = match (source, pos) {
             ("nps", true) => r.random_range(7..=10),
             ("nps", false) => r.random_range(0..=6),
+            ("ces", true) => r.random_range(5..=7),
+            ("ces", false) => r.random_range(1..=4),
             (_, true) => r.random_range(4..=5),
             (_, false) => r.random_range(1..=3),
         };

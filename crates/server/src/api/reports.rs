@@ -31,12 +31,70 @@ pub(crate) async fn cached<T, F, Fut>(
 ) -> ApiResult<(Arc<T>, u64)>
 where
     T: Send + Sync + 'static,
-    F: FnOnce(Arc<dyn crate::Backend>) -> Fut,
-    Fut: Future<Output = ReportResult<T>>,
+    F: FnOnce(Arc<dyn crate::Backend>) -> Fut + Send + 'static,
+    Fut: Future<Output = ReportResult<T>> + Send + 'static,
 {
     let db = s.db.clone();
     let (value, at) = s.reports.get(key, move || compute(db)).await?;
     Ok((value, at.elapsed().as_secs()))
+}
+
+// One loader per report, shared by the API and the dashboard so they share cached results.
+
+type Loaded<T> = ApiResult<(Arc<T>, u64)>;
+
+pub(crate) async fn load_rfm(
+    s: &AppState,
+    as_of: Option<NaiveDate>,
+) -> Loaded<reports::Dated<Vec<reports::rfm::SegmentRow>>> {
+    let key = format!("rfm?{as_of:?}");
+    cached(s, key, move |db| async move { reports::rfm::segments(store(&db), as_of).await }).await
+}
+
+pub(crate) async fn load_repeat(
+    s: &AppState,
+) -> Loaded<rapport_analytics::retention::RepeatPurchase> {
+    cached(s, "repeat".into(), |db| async move { reports::retention::repeat(store(&db)).await })
+        .await
+}
+
+pub(crate) async fn load_retention(
+    s: &AppState,
+    as_of: Option<NaiveDate>,
+) -> Loaded<reports::Dated<Vec<rapport_analytics::retention::Cohort>>> {
+    let key = format!("retention?{as_of:?}");
+    cached(s, key, move |db| async move { reports::retention::cohorts(store(&db), as_of).await })
+        .await
+}
+
+pub(crate) async fn load_satisfaction(
+    s: &AppState,
+    params: reports::satisfaction::Params,
+) -> Loaded<reports::satisfaction::Report> {
+    let key = format!("satisfaction?{params:?}");
+    cached(
+        s,
+        key,
+        move |db| async move { reports::satisfaction::report(store(&db), &params).await },
+    )
+    .await
+}
+
+pub(crate) async fn load_clv(
+    s: &AppState,
+    params: reports::clv::Params,
+) -> Loaded<reports::clv::Report> {
+    let key = format!("clv?{params:?}");
+    cached(s, key, move |db| async move { reports::clv::report(store(&db), &params).await }).await
+}
+
+pub(crate) async fn load_health(
+    s: &AppState,
+    params: reports::health::Params,
+) -> Loaded<reports::health::Report> {
+    let key = format!("health?{params:?}");
+    cached(s, key, move |db| async move { reports::health::report(store(&db), &params).await })
+        .await
 }
 
 fn answer<T: Serialize>((value, age): (Arc<T>, u64)) -> Response {
@@ -87,12 +145,7 @@ pub async fn rfm(
     ApiQuery(p): ApiQuery<AsOf>,
 ) -> ApiResult<Response> {
     who.require(Permission::Read)?;
-    let as_of = day("as_of", &p.as_of)?;
-    let key = format!("rfm?{as_of:?}");
-    let r =
-        cached(&s, key, move |db| async move { reports::rfm::segments(store(&db), as_of).await })
-            .await?;
-    Ok(answer(r))
+    Ok(answer(load_rfm(&s, day("as_of", &p.as_of)?).await?))
 }
 
 /// Repeat purchase: buyers, buyers with two or more purchase orders, and their share.
@@ -101,14 +154,7 @@ pub async fn rfm(
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
 pub async fn repeat(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Response> {
     who.require(Permission::Read)?;
-    let r =
-        cached(
-            &s,
-            "repeat".into(),
-            |db| async move { reports::retention::repeat(store(&db)).await },
-        )
-        .await?;
-    Ok(answer(r))
+    Ok(answer(load_repeat(&s).await?))
 }
 
 /// Retention cohorts: per first-purchase month, its customers and how many bought k months later.
@@ -121,16 +167,7 @@ pub async fn retention(
     ApiQuery(p): ApiQuery<AsOf>,
 ) -> ApiResult<Response> {
     who.require(Permission::Read)?;
-    let as_of = day("as_of", &p.as_of)?;
-    let key = format!("retention?{as_of:?}");
-    let r =
-        cached(
-            &s,
-            key,
-            move |db| async move { reports::retention::cohorts(store(&db), as_of).await },
-        )
-        .await?;
-    Ok(answer(r))
+    Ok(answer(load_retention(&s, day("as_of", &p.as_of)?).await?))
 }
 
 /// Monthly churn: customers active the month before, how many of them did not buy, the rate.
@@ -197,13 +234,7 @@ impl SatisfactionParams {
 }
 
 async fn satisfaction(s: AppState, scale: Scale, p: SatisfactionParams) -> ApiResult<Response> {
-    let params = p.params(scale)?;
-    let key = format!("satisfaction?{params:?}");
-    let r = cached(&s, key, move |db| async move {
-        reports::satisfaction::report(store(&db), &params).await
-    })
-    .await?;
-    Ok(answer(r))
+    Ok(answer(load_satisfaction(&s, p.params(scale)?).await?))
 }
 
 /// Net Promoter Score (ratings 0–10 of source `nps`): overall and per period with 95% intervals.
@@ -286,11 +317,7 @@ pub async fn clv(
         horizon: bounded("horizon", p.horizon, 52, (1, 520))?,
         discount: bounded("discount", p.discount, 0.1, (0.0, 1.0))?,
     };
-    let key = format!("clv?{params:?}");
-    let r =
-        cached(&s, key, move |db| async move { reports::clv::report(store(&db), &params).await })
-            .await?;
-    Ok(answer(r))
+    Ok(answer(load_clv(&s, params).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -359,13 +386,5 @@ pub async fn health(
     ApiQuery(p): ApiQuery<HealthParams>,
 ) -> ApiResult<Response> {
     who.require(Permission::Read)?;
-    let params = p.params()?;
-    let key = format!("health?{params:?}");
-    let r = cached(
-        &s,
-        key,
-        move |db| async move { reports::health::report(store(&db), &params).await },
-    )
-    .await?;
-    Ok(answer(r))
+    Ok(answer(load_health(&s, p.params()?).await?))
 }

@@ -1,7 +1,9 @@
 //! The web UI: server-rendered pages (askama templates, escaped by default), a stylesheet and
 //! no JavaScript framework. Pages redirect to the sign-in page when nobody is signed in.
 
+mod charts;
 mod customers;
+mod dashboard;
 mod login;
 mod settings;
 
@@ -21,7 +23,8 @@ use subtle::ConstantTimeEq;
 /// Every page route. The router is built from this table, and the access test walks it.
 pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
     let mut t: Vec<(&'static str, MethodRouter<AppState>)> = vec![
-        ("/", get(|_: Viewer| async { Redirect::to("/customers") })),
+        ("/", get(|_: Viewer| async { Redirect::to("/dashboard") })),
+        ("/dashboard", get(dashboard::show)),
         ("/login", get(login::form).post(login::submit)),
         ("/logout", post(login::logout)),
         ("/customers", get(customers::list)),
@@ -55,7 +58,7 @@ pub struct Area {
 }
 
 pub const AREAS: &[Area] = &[
-    Area { name: "Dashboard", href: "/dashboard", coming: true },
+    Area { name: "Dashboard", href: "/dashboard", coming: false },
     Area { name: "Customers", href: "/customers", coming: false },
     Area { name: "Feedback", href: "/feedback", coming: true },
     Area { name: "Ideas", href: "/ideas", coming: true },

@@ -104,3 +104,18 @@ async fn every_report_answers_its_json_with_its_age() {
         assert_eq!(body["field"].as_str(), Some(field), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_of_an_empty_company_says_what_is_missing() {
+    let app = spawn_app().await;
+    app.user("viewer@example.com", Role::Viewer).await;
+    let res = app.sign_in("viewer@example.com", "a long password").await;
+    let cookie = session_cookie(&res);
+    let page = app.http.get(app.url("/dashboard")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("no purchases to report on"), "{html}");
+    assert!(html.contains("No ratings from source &#39;nps&#39; yet."), "{html}");
+    let root = app.http.get(app.url("/")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(root.headers()["location"], "/dashboard");
+}
