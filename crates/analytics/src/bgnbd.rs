@@ -60,6 +60,10 @@ pub fn log_likelihood(p: &Params, data: &[History]) -> (f64, [f64; 4]) {
 }
 
 /// The same over distinct histories, each counted `weight` times.
+///
+/// Everything that depends on x alone (the Gamma and digamma terms) is computed once per run
+/// of equal x, which [`group`]'s order makes one per distinct x; a history then costs two
+/// logarithms, one exponential and one `ln_1p`.
 fn weighted_log_likelihood<'a>(
     p: &Params,
     data: impl Iterator<Item = (&'a History, f64)>,
@@ -67,36 +71,68 @@ fn weighted_log_likelihood<'a>(
     let Params { r, alpha, a, b } = *p;
     let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
     let (dg_r, dg_b, dg_ab) = (digamma(r), digamma(b), digamma(a + b));
+    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
     let mut ll = 0.0;
     let mut g = [0.0; 4];
+    let mut per_x = PerX { x: f64::NAN, ..PerX::default() };
     for (h, w) in data {
         let (x, t_x, t) = (h.x, h.t_x, h.t);
-        let a1 = ln_gamma(r + x) - lg_r + r * alpha.ln();
-        let a2 = lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x);
-        let a3 = -(r + x) * (alpha + t).ln();
-        // The second term exists only for customers with repeat purchases.
-        let (tail, w3) = if x > 0.0 {
-            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
-            let m = a3.max(a4);
-            let sum = (a3 - m).exp() + (a4 - m).exp();
-            (m + sum.ln(), (a3 - m).exp() / sum)
+        if x != per_x.x {
+            per_x = PerX::new(p, x, (lg_r, lg_b, lg_ab));
+        }
+        let l_t = (alpha + t).ln();
+        let a3 = -(r + x) * l_t;
+        // The second term exists only for customers with repeat purchases; log-sum-exp of
+        // the two with one exponential.
+        let (tail, w3, l_tx) = if x > 0.0 {
+            let l_tx = (alpha + t_x).ln();
+            let a4 = ln_a - per_x.ln_bx1 - (r + x) * l_tx;
+            let e = (-(a3 - a4).abs()).exp();
+            let top = 1.0 / (1.0 + e);
+            let w3 = if a3 >= a4 { top } else { 1.0 - top };
+            (a3.max(a4) + e.ln_1p(), w3, l_tx)
         } else {
-            (a3, 1.0)
+            (a3, 1.0, 0.0)
         };
         let w4 = 1.0 - w3;
-        ll += w * (a1 + a2 + tail);
-        let (dg_rx, dg_abx) = (digamma(r + x), digamma(a + b + x));
-        let (l_t, l_tx) = ((alpha + t).ln(), (alpha + t_x).ln());
-        g[0] += w * (dg_rx - dg_r + alpha.ln() - w3 * l_t - w4 * l_tx);
+        ll += w * (per_x.constant + r * ln_alpha + tail);
+        g[0] += w * (per_x.dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
         g[1] += w * (r / alpha - (r + x) * (w3 / (alpha + t) + w4 / (alpha + t_x)));
-        g[2] += w * (dg_ab - dg_abx + if x > 0.0 { w4 / a } else { 0.0 });
+        g[2] += w * (dg_ab - per_x.dg_abx + if x > 0.0 { w4 / a } else { 0.0 });
         g[3] += w
-            * (dg_ab + digamma(b + x)
+            * (dg_ab + per_x.dg_bx
                 - dg_b
-                - dg_abx
+                - per_x.dg_abx
                 - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
     }
     (ll, g)
+}
+
+/// The terms of the likelihood and its gradient that depend on x alone.
+#[derive(Default)]
+struct PerX {
+    x: f64,
+    /// ln Γ(r+x) − ln Γ(r) + ln Γ(a+b) + ln Γ(b+x) − ln Γ(b) − ln Γ(a+b+x).
+    constant: f64,
+    dg_rx: f64,
+    dg_abx: f64,
+    dg_bx: f64,
+    /// ln(b + x − 1), for x > 0.
+    ln_bx1: f64,
+}
+
+impl PerX {
+    fn new(p: &Params, x: f64, (lg_r, lg_b, lg_ab): (f64, f64, f64)) -> PerX {
+        let Params { r, a, b, .. } = *p;
+        PerX {
+            x,
+            constant: ln_gamma(r + x) - lg_r + lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x),
+            dg_rx: digamma(r + x),
+            dg_abx: digamma(a + b + x),
+            dg_bx: digamma(b + x),
+            ln_bx1: if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 },
+        }
+    }
 }
 
 impl Params {
@@ -129,6 +165,54 @@ impl Params {
         lead * inner / (1.0 + odds)
     }
 
+    /// E[purchases in the next k units] for k = 1..=`horizon`, the same numbers as
+    /// [`Params::expected_purchases`] at each k for a fraction of the work: the ₂F₁ series of
+    /// every k has the same coefficients (only z changes), so its terms are computed once at
+    /// the largest z, up to where they stop counting, and each k rescales them by (z/z_max)ⁿ
+    /// without a division.
+    pub fn cumulative_purchases(&self, h: &History, horizon: u32) -> Vec<f64> {
+        let Params { r, alpha, a, b } = *self;
+        let x = h.x;
+        let (sa, sb, sc) = (r + x, b + x, a + b + x - 1.0);
+        let z = |k: f64| k / (alpha + h.t + k);
+        let z_max = z(f64::from(horizon));
+        // The terms at the largest z (coefficient × z_maxⁿ, which stays finite where the
+        // coefficients alone would overflow); a smaller z scales term n by (z / z_max)ⁿ.
+        let mut terms = vec![1.0];
+        let (mut term, mut sum) = (1.0, 1.0);
+        for j in 0..100_000 {
+            let j = j as f64;
+            term *= (sa + j) * (sb + j) / ((sc + j) * (j + 1.0)) * z_max;
+            terms.push(term);
+            sum += term;
+            if term.abs() < 1e-16 * sum.abs() {
+                break;
+            }
+        }
+        let lead = (a + b + x - 1.0) / (a - 1.0);
+        let odds = if x > 0.0 { self.odds_dropped(h) } else { 0.0 };
+        let ln_base = (alpha + h.t).ln();
+        (1..=horizon)
+            .map(|k| {
+                let k = f64::from(k);
+                let zk = z(k);
+                // Forward, stopping once terms stop counting: small z needs few of them.
+                let ratio = zk / z_max;
+                let (mut series, mut power) = (1.0, 1.0);
+                for t in &terms[1..] {
+                    power *= ratio;
+                    let term = t * power;
+                    series += term;
+                    if term.abs() < 1e-16 * series.abs() {
+                        break;
+                    }
+                }
+                let decay = (sa * (ln_base - (alpha + h.t + k).ln())).exp();
+                lead * (1.0 - decay * series) / (1.0 + odds)
+            })
+            .collect()
+    }
+
     /// E[X(t)]: purchases a new customer is expected to make in `t` time units (paper, eq. 9).
     pub fn expected_purchases_new(&self, t: f64) -> f64 {
         self.expected_purchases(&History { x: 0.0, t_x: 0.0, t: 0.0 }, t)
@@ -154,9 +238,18 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 /// customer, so step sizes and tolerances do not depend on how many customers there are).
 fn objective(theta: &[f64; 4], groups: &[(History, f64)], n: f64) -> (f64, [f64; 4]) {
     let p = theta.map(f64::exp);
-    let (ll, g) =
-        weighted_log_likelihood(&Params::from_array(p), groups.iter().map(|(h, w)| (h, *w)));
+    let (ll, g) = grouped_log_likelihood(&Params::from_array(p), groups);
     (-ll / n, [0, 1, 2, 3].map(|k| -g[k] * p[k] / n))
+}
+
+/// The weighted log-likelihood of grouped histories, summed over chunks in parallel.
+fn grouped_log_likelihood(p: &Params, groups: &[(History, f64)]) -> (f64, [f64; 4]) {
+    let parts = crate::in_chunks(groups, |chunk| {
+        weighted_log_likelihood(p, chunk.iter().map(|(h, w)| (h, *w)))
+    });
+    parts.into_iter().fold((0.0, [0.0; 4]), |(ll, g), (l, gc)| {
+        (ll + l, [g[0] + gc[0], g[1] + gc[1], g[2] + gc[2], g[3] + gc[3]])
+    })
 }
 
 /// Identical histories gathered with their counts: the likelihood is a sum over customers,
@@ -183,7 +276,7 @@ pub fn fit(data: &[History]) -> Option<Fit> {
     let n = data.len() as f64;
     let (theta, iterations, converged) = optim::bfgs(|t| objective(t, &groups, n), [0.0; 4], 500);
     let params = Params::from_array(theta.map(f64::exp));
-    let weighted = |p: &Params| weighted_log_likelihood(p, groups.iter().map(|(h, w)| (h, *w)));
+    let weighted = |p: &Params| grouped_log_likelihood(p, &groups);
     let (ll, _) = weighted(&params);
     let gradient = |p: &[f64; 4]| weighted(&Params::from_array(*p)).1;
     let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
@@ -315,6 +408,37 @@ mod tests {
         assert!(p.p_alive(&gone) < 0.01 && p.p_alive(&active) > 0.9);
         assert!(p.expected_purchases(&gone, 52.0) < p.expected_purchases(&active, 52.0));
         assert!(p.expected_purchases(&active, 0.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_cumulative_curve_equals_the_expectation_at_each_step() {
+        let p = Params { r: 0.25, alpha: 4.0, a: 0.8, b: 2.5 };
+        // New, recent, quiet and frequent customers; z up to 52 / 56 for the newest.
+        for h in [
+            History { x: 0.0, t_x: 0.0, t: 0.0 },
+            History { x: 0.0, t_x: 0.0, t: 40.0 },
+            History { x: 3.0, t_x: 20.0, t: 30.0 },
+            History { x: 25.0, t_x: 70.0, t: 78.0 },
+        ] {
+            let curve = p.cumulative_purchases(&h, 52);
+            check(&p, &h, &curve);
+        }
+        // A degenerate fit (three customers): the series' coefficients alone overflow.
+        let wild = Params { r: 5.66e10, alpha: 2.63e11, a: 2.82e-5, b: 2.90e-5 };
+        let h = History { x: 1.0, t_x: 4.0, t: 24.0 };
+        check(&wild, &h, &wild.cumulative_purchases(&h, 52));
+
+        fn check(p: &Params, h: &History, curve: &[f64]) {
+            assert_eq!(curve.len(), 52);
+            for (k, got) in curve.iter().enumerate() {
+                let want = p.expected_purchases(h, (k + 1) as f64);
+                assert!(got.is_finite(), "{h:?} k {k}");
+                assert!(
+                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "{h:?} k {k}: {got} vs {want}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -141,12 +141,16 @@ pub fn expected_value(
 /// per unit. It depends on the history alone, so callers with many customers can compute it
 /// once per distinct history.
 pub fn discounted_purchases(bg: &bgnbd::Params, h: &History, horizon: u32, discount: f64) -> f64 {
-    let mut previous = 0.0;
-    let mut total = 0.0;
-    for k in 1..=horizon {
-        let cumulative = bg.expected_purchases(h, f64::from(k));
-        total += (cumulative - previous) / (1.0 + discount).powi(k as i32);
-        previous = cumulative;
+    discounted(&bg.cumulative_purchases(h, horizon), discount)
+}
+
+/// Σₖ (E(k) − E(k−1)) / (1 + d)^k over a cumulative curve E(1..).
+fn discounted(cumulative: &[f64], discount: f64) -> f64 {
+    let (mut previous, mut total, mut factor) = (0.0, 0.0, 1.0);
+    for e in cumulative {
+        factor /= 1.0 + discount;
+        total += (e - previous) * factor;
+        previous = *e;
     }
     total
 }
@@ -168,18 +172,43 @@ pub fn predictions(
     horizon: u32,
     discount: f64,
 ) -> Vec<Prediction> {
-    let mut memo: std::collections::HashMap<[u64; 3], (f64, f64)> = Default::default();
-    customers
+    // Distinct histories, each computed once, in parallel.
+    let mut index: std::collections::HashMap<[u64; 3], usize> = Default::default();
+    let mut distinct: Vec<History> = Vec::new();
+    let of: Vec<usize> = customers
         .iter()
         .map(|c| {
-            let h = &c.history;
-            let key = [h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()];
-            let (purchases, d) = *memo.entry(key).or_insert_with(|| {
-                let d =
-                    if gg.is_some() { discounted_purchases(bg, h, horizon, discount) } else { 0.0 };
-                (bg.expected_purchases(h, f64::from(horizon)), d)
-            });
-            let value = gg.map(|g| d * g.expected_mean_value(h.x, c.repeat_mean.unwrap_or(0.0)));
+            let h = c.history;
+            *index.entry([h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()]).or_insert_with(|| {
+                distinct.push(h);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    drop(index);
+    let per_history: Vec<(f64, f64)> = crate::in_chunks(&distinct, |chunk| {
+        chunk
+            .iter()
+            .map(|h| {
+                if gg.is_some() && horizon > 0 {
+                    let curve = bg.cumulative_purchases(h, horizon);
+                    (curve[curve.len() - 1], discounted(&curve, discount))
+                } else {
+                    (bg.expected_purchases(h, f64::from(horizon)), 0.0)
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    customers
+        .iter()
+        .zip(of)
+        .map(|(c, i)| {
+            let (purchases, d) = per_history[i];
+            let value =
+                gg.map(|g| d * g.expected_mean_value(c.history.x, c.repeat_mean.unwrap_or(0.0)));
             Prediction { purchases, value }
         })
         .collect()

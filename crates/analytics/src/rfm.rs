@@ -110,8 +110,11 @@ pub struct Rfm {
     /// As a decimal string ("1234.50"), exact, like amounts everywhere in Rapport's output.
     #[serde(serialize_with = "decimal")]
     pub monetary: Money,
+    #[serde(rename = "r_score")]
     pub r: u8,
+    #[serde(rename = "f_score")]
     pub f: u8,
+    #[serde(rename = "m_score")]
     pub m: u8,
     pub segment: Segment,
 }

@@ -2,6 +2,7 @@
 //! command module, print.
 
 mod access;
+mod bench;
 mod db;
 mod demo;
 mod import;
@@ -65,6 +66,11 @@ enum Command {
     Migrate,
     /// Recompute every per-customer summary from the raw rows and report any difference.
     Check,
+    /// Time the analytics core on a file (for side-by-side benchmarks; no database).
+    Bench {
+        #[command(subcommand)]
+        bench: bench::Bench,
+    },
 }
 
 fn main() -> Result<()> {
@@ -86,8 +92,13 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    // Benchmarks open no database.
+    let command = match cli.command {
+        Command::Bench { bench } => return bench::run(bench),
+        other => other,
+    };
     let store = db::open(&cli.db).await?;
-    match cli.command {
+    match command {
         Command::Import(args) => import::run_import(store.as_ref(), args).await,
         Command::Export(args) => import::run_export(store.as_ref(), args).await,
         Command::Report { report } => report::run(store.as_ref(), report).await,
@@ -101,5 +112,6 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check => report::run_check(store.as_ref()).await,
+        Command::Bench { .. } => unreachable!("handled before the store opens"),
     }
 }

@@ -35,6 +35,7 @@ async fn serve(db: Arc<dyn Backend>, a: ServeArgs) -> Result<()> {
     let settings = Settings {
         secure_cookies: a.secure_cookies,
         public_metrics: !a.private_metrics,
+        warm_reports: true,
         ..Settings::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)

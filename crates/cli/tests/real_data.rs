@@ -308,3 +308,103 @@ fn sigkill_mid_import_leaves_a_consistent_database_and_a_rerun_completes_it() {
     assert_eq!(s["purchase_value"].as_i64(), Some(89_114_079_040));
     rapport(&db, &["check"]);
 }
+
+/// `rapport report rfm --format csv` on Online Retail against the same definitions written
+/// independently in SQL (SQLite, over the raw file): purchase invoices are those with a
+/// customer and no `C` (cancellation) prefix; recency counts days from the day after the last
+/// purchase; a score is 1 + ⌊5 × share of buyers with a worse value⌋ (RANK counts them); the
+/// segment comes from the R/F grid of PRODUCT.md.
+#[test]
+fn online_retail_rfm_agrees_with_an_independent_sql_computation() {
+    let Some(file) = data("online_retail/online_retail.csv.gz") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("retail.db");
+    let f = file.to_str().unwrap();
+    rapport(&db, &[&["import", "orders", f, "--rejects", "rej.csv"], RETAIL].concat());
+    let out = rapport(&db, &["report", "rfm", "--format", "csv"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header =
+        "customer_external_id,recency_days,frequency,monetary,r_score,f_score,m_score,segment";
+    assert_eq!(lines.next(), Some(header));
+    let ours: std::collections::BTreeMap<String, Vec<String>> = lines
+        .map(|l| {
+            let f: Vec<String> = l.split(',').map(String::from).collect();
+            (f[0].clone(), f[1..].to_vec())
+        })
+        .collect();
+
+    let sql = rusqlite::Connection::open_in_memory().unwrap();
+    sql.execute_batch(
+        "CREATE TABLE t (invoice TEXT, customer TEXT, at TEXT, quantity INTEGER, price REAL)",
+    )
+    .unwrap();
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(&file).unwrap());
+    let mut csv = csv::Reader::from_reader(gz);
+    let tx = sql.unchecked_transaction().unwrap();
+    {
+        let mut insert = tx.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)").unwrap();
+        for row in csv.records() {
+            let r = row.unwrap();
+            let n = |i: usize| r[i].parse::<f64>().unwrap();
+            insert.execute((&r[0], &r[6], &r[4], n(3) as i64, n(5))).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let query = "
+        WITH p AS (SELECT customer, invoice, date(at) AS day, quantity * price AS amount FROM t
+                    WHERE customer <> '' AND invoice NOT LIKE 'C%'),
+        asof AS (SELECT date(MAX(day), '+1 day') AS d FROM p),
+        buyers AS (SELECT customer,
+                          CAST(julianday((SELECT d FROM asof)) - julianday(MAX(day)) AS INTEGER) AS recency,
+                          COUNT(DISTINCT invoice) AS frequency, SUM(amount) AS monetary
+                     FROM p GROUP BY customer),
+        n AS (SELECT COUNT(*) AS n FROM buyers),
+        scored AS (SELECT customer, recency, frequency, monetary,
+                     MIN(5, 1 + 5 * (RANK() OVER (ORDER BY recency DESC) - 1) / (SELECT n FROM n)) AS r,
+                     MIN(5, 1 + 5 * (RANK() OVER (ORDER BY frequency) - 1) / (SELECT n FROM n)) AS f,
+                     MIN(5, 1 + 5 * (RANK() OVER (ORDER BY ROUND(monetary, 4)) - 1) / (SELECT n FROM n)) AS m
+                     FROM buyers)
+        SELECT customer, recency, frequency, monetary, r, f, m,
+               CASE WHEN r = 5 AND f >= 4 THEN 'champions'
+                    WHEN r IN (3, 4) AND f >= 4 THEN 'loyal'
+                    WHEN r >= 4 AND f IN (2, 3) THEN 'potential_loyalists'
+                    WHEN r = 5 THEN 'new'
+                    WHEN r = 4 THEN 'promising'
+                    WHEN r = 3 AND f = 3 THEN 'need_attention'
+                    WHEN r = 3 THEN 'about_to_sleep'
+                    WHEN r <= 2 AND f = 5 THEN 'cannot_lose_them'
+                    WHEN r <= 2 AND f IN (3, 4) THEN 'at_risk'
+                    WHEN r = 1 AND f = 1 THEN 'lost'
+                    ELSE 'hibernating' END
+          FROM scored ORDER BY customer";
+    let mut stmt = sql.prepare(query).unwrap();
+    type Row = (String, i64, i64, f64, i64, i64, i64, String);
+    let theirs: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(theirs.len(), ours.len(), "the same buyers");
+    assert!(theirs.len() > 4_000);
+    for (customer, recency, frequency, monetary, r, f, m, segment) in &theirs {
+        let got = ours.get(customer).unwrap_or_else(|| panic!("{customer} missing from ours"));
+        let money: f64 = got[2].parse().unwrap();
+        assert!((money - monetary).abs() < 0.005, "{customer}: monetary {money} vs {monetary}");
+        let want = [recency.to_string(), frequency.to_string(), r.to_string(), f.to_string()];
+        let have = [got[0].clone(), got[1].clone(), got[3].clone(), got[4].clone()];
+        assert_eq!(have, want, "{customer}: recency, frequency, R, F");
+        assert_eq!((&got[5], &got[6]), (&m.to_string(), segment), "{customer}: M and segment");
+    }
+}

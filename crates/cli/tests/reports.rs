@@ -90,11 +90,11 @@ fn reports_on_a_small_history_give_the_hand_worked_answers() {
         .iter()
         .map(|r| {
             (
-                r["customer"].as_str().unwrap(),
+                r["customer_external_id"].as_str().unwrap(),
                 r["recency_days"].as_i64().unwrap(),
                 r["frequency"].as_i64().unwrap(),
                 r["monetary"].as_str().unwrap(),
-                r["r"].as_i64().unwrap(),
+                r["r_score"].as_i64().unwrap(),
             )
         })
         .collect();
@@ -107,6 +107,14 @@ fn reports_on_a_small_history_give_the_hand_worked_answers() {
             ("d", 16, 1, "70.00", 3)
         ]
     );
+    // CSV is one row per buyer, with the documented header; --segments gives the summary.
+    let csv = ok(rapport(d, &["report", "rfm", "--format", "csv"]));
+    let header =
+        "customer_external_id,recency_days,frequency,monetary,r_score,f_score,m_score,segment";
+    assert!(csv.starts_with(&format!("{header}\n")), "{csv}");
+    assert!(csv.contains("\na,1,4,80.00,4,"), "{csv}");
+    let csv = ok(rapport(d, &["report", "rfm", "--format", "csv", "--segments"]));
+    assert!(csv.starts_with("segment,customers,share,"), "{csv}");
     let segments = json(d, &["report", "rfm"]);
     let total: u64 =
         segments["rows"].as_array().unwrap().iter().map(|r| r["customers"].as_u64().unwrap()).sum();

@@ -204,7 +204,7 @@ struct Models {
 impl Models {
     fn fit(all: &[SummaryRow], today: i64, horizon: u32, discount: f64) -> Models {
         let calibrated: Vec<Option<clv::Calibrated>> =
-            all.iter().map(|r| calibrated(r, today)).collect();
+            all.iter().map(|r| crate::clv::calibrated(r, today, 7.0)).collect();
         let buyers: Vec<clv::Calibrated> = calibrated.iter().flatten().cloned().collect();
         let histories: Vec<bgnbd::History> = buyers.iter().map(|c| c.history).collect();
         let Some(bg) = bgnbd::fit(&histories) else {
@@ -238,25 +238,6 @@ impl Models {
     }
 }
 
-/// A buyer's BG/NBD history in weeks to `today`, and their mean repeat value.
-fn calibrated(row: &SummaryRow, today: i64) -> Option<clv::Calibrated> {
-    let s = &row.summary;
-    let first = day_number(s.first_purchase_at?.date_naive());
-    let last = day_number(s.last_purchase_at?.date_naive());
-    let x = s.repeat_occasions();
-    let repeat_mean = (x > 0).then(|| (s.purchase_value - s.first_day_value).to_f64() / x as f64);
-    Some(clv::Calibrated {
-        customer: row.key as u64,
-        history: bgnbd::History {
-            x: x as f64,
-            t_x: (last - first) as f64 / 7.0,
-            t: (today - first).max(0) as f64 / 7.0,
-        },
-        repeat_mean,
-        holdout: None,
-    })
-}
-
 /// Each customer's latest rating of the `nps` or `csat` source, on 0..1.
 async fn latest_satisfaction(store: &dyn Store) -> ReportResult<HashMap<i64, f64>> {
     let mut latest: HashMap<i64, (chrono::DateTime<Utc>, f64)> = HashMap::new();
@@ -285,12 +266,12 @@ async fn occasions_in_windows(
     window: i64,
 ) -> ReportResult<HashMap<i64, (u32, u32)>> {
     let mut out: HashMap<i64, (u32, u32)> = HashMap::new();
-    for d in store.purchase_days().await? {
-        let age = today - d.day;
+    for (customer, day) in store.purchase_occasions(Some(today - 2 * window + 1)).await? {
+        let age = today - day;
         if !(0..2 * window).contains(&age) {
             continue;
         }
-        let e = out.entry(d.customer).or_default();
+        let e = out.entry(customer).or_default();
         if age < window {
             e.0 += 1;
         } else {

@@ -23,20 +23,24 @@ pub async fn churn(store: &dyn Store, as_of: Option<NaiveDate>) -> ReportResult<
     Ok(Dated { as_of, rows: retention::churn(purchases, as_of) })
 }
 
-/// Purchase occasions as (customer, month) pairs, and the as-of day (default: the day of the
-/// last purchase, so the last month reported is the last with data).
+/// Purchase months as (customer, month) pairs, and the as-of day (default: the day of the
+/// last purchase, so the last month reported is the last with data). Occasions come ordered by
+/// customer and day, so a customer's repeated months are adjacent and dropped here.
 async fn purchases(
     store: &dyn Store,
     as_of: Option<NaiveDate>,
 ) -> ReportResult<(Vec<(u64, i32)>, NaiveDate)> {
-    let days = store.purchase_days().await?;
+    let days = store.purchase_occasions(None).await?;
     let as_of = match as_of {
         Some(d) => d,
-        None => days.iter().map(|p| date(p.day)).max().ok_or(ReportError::NoData("purchases"))?,
+        None => date(days.iter().map(|p| p.1).max().ok_or(ReportError::NoData("purchases"))?),
     };
-    let pairs = days
-        .into_iter()
-        .map(|p| (p.customer as u64, retention::month_index(date(p.day))))
-        .collect();
+    let mut pairs: Vec<(u64, i32)> = Vec::with_capacity(days.len());
+    for (customer, day) in days {
+        let pair = (customer as u64, retention::month_index(date(day)));
+        if pairs.last() != Some(&pair) {
+            pairs.push(pair);
+        }
+    }
     Ok((pairs, as_of))
 }

@@ -74,6 +74,7 @@ pub fn segment_rows(scores: &[Option<Rfm>]) -> Vec<SegmentRow> {
 /// One buyer's RFM.
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerRfm {
+    #[serde(rename = "customer_external_id")]
     pub customer: ExternalId,
     #[serde(flatten)]
     pub rfm: Rfm,

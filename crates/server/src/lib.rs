@@ -38,6 +38,9 @@ pub struct Settings {
     /// Serve `/metrics` without credentials (for a Prometheus scraper on a private network).
     pub public_metrics: bool,
     pub session_ttl: Duration,
+    /// Compute the dashboard's reports when the server starts, so the first visit finds them
+    /// ready (seconds of work at a million customers). Off in tests, which write after start.
+    pub warm_reports: bool,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             secure_cookies: false,
             public_metrics: true,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
+            warm_reports: false,
         }
     }
 }
@@ -138,6 +142,9 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if state.settings.warm_reports {
+        tokio::spawn(pages::warm_dashboard(state.clone()));
+    }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

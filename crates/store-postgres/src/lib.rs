@@ -287,6 +287,10 @@ impl Store for PgStore {
         read::purchase_days(&self.pool).await
     }
 
+    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
+        read::purchase_occasions(&self.pool, from_day).await
+    }
+
     async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {
         read::ratings(&self.pool, source).await
     }

@@ -106,6 +106,20 @@ pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>
         .collect())
 }
 
+pub(crate) async fn purchase_occasions(
+    pool: &PgPool,
+    from_day: Option<i64>,
+) -> StoreResult<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase' AND day >= $1
+          ORDER BY customer_id, day",
+    )
+    .bind(from_day.unwrap_or(i64::MIN))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)
+}
+
 pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<Rating>> {
     let rows: Vec<(i64, Timestamp, i16)> = sqlx::query_as(
         "SELECT customer_id, created_at, rating::smallint FROM feedback

@@ -312,6 +312,10 @@ impl Store for SqliteStore {
         self.read(read::purchase_days).await
     }
 
+    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
+        self.read(move |c| read::purchase_occasions(c, from_day)).await
+    }
+
     async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {
         let source = source.to_string();
         self.read(move |c| read::ratings(c, &source)).await

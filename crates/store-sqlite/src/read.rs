@@ -96,6 +96,32 @@ pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
+pub(crate) fn purchase_occasions(
+    c: &Connection,
+    from_day: Option<i64>,
+) -> StoreResult<Vec<(i64, i64)>> {
+    // The (customer_id, status, day) index holds every column: a scan of it in its own order
+    // is sorted by customer and day for one status, so no table row is read and nothing is
+    // sorted (a GROUP BY here would sort 10M rows in a temporary b-tree: twice the time).
+    let mut stmt = c
+        .prepare(
+            "SELECT customer_id, day FROM orders INDEXED BY orders_customer
+              WHERE status = 'purchase' AND day >= ?1 ORDER BY customer_id, day",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([from_day.unwrap_or(i64::MIN)], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db_err)?;
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for row in rows {
+        let row = row.map_err(db_err)?;
+        if out.last() != Some(&row) {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<Rating>> {
     let mut stmt = c
         .prepare(

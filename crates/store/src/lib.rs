@@ -87,6 +87,11 @@ pub trait Store: Send + Sync {
     /// day's purchase value, for cohort, churn and lifetime-value reports.
     async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>>;
 
+    /// Every distinct (customer, UTC day) with a purchase order on or after `from_day` (days
+    /// since 1970-01-01; all days without it), ordered by customer then day, without values:
+    /// what cohorts, churn and purchase trends need, read from an index alone.
+    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>>;
+
     /// The rated feedback of one source (`nps`, `csat`...), for the satisfaction and health
     /// reports.
     async fn ratings(&self, source: &str) -> StoreResult<Vec<Rating>>;

@@ -195,6 +195,11 @@ pub async fn purchase_days(s: &dyn Store) {
         [at(a, "2024-01-05", "10"), at(a, "2024-03-01", "5"), at(b, "2024-02-10", "5")],
         "customer a first, then b (insertion order); a's two orders of 5 on one day make 10"
     );
+    // The same occasions without values, in (customer, day) order, from a day on.
+    let occasions = [(a, day("2024-01-05")), (a, day("2024-03-01")), (b, day("2024-02-10"))];
+    assert_eq!(s.purchase_occasions(None).await.unwrap(), occasions, "the return is no purchase");
+    let later = s.purchase_occasions(Some(day("2024-02-10"))).await.unwrap();
+    assert_eq!(later, [(a, day("2024-03-01")), (b, day("2024-02-10"))]);
 }
 
 /// Ratings of one source for the satisfaction reports: unrated items and other sources left

@@ -25,13 +25,17 @@ pub enum Report {
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },
-    /// RFM: customers per named segment, or every buyer's scores (`--by-customer`).
+    /// RFM: every buyer's recency, frequency, monetary value, scores and segment, or the
+    /// customers per named segment. CSV lists buyers; the table and JSON list segments.
     Rfm {
         #[command(flatten)]
         o: ReportArgs,
-        /// One row per buyer (id, recency, frequency, monetary, scores, segment).
-        #[arg(long)]
+        /// One row per buyer, in any format.
+        #[arg(long, conflicts_with = "segments")]
         by_customer: bool,
+        /// One row per named segment, in any format.
+        #[arg(long)]
+        segments: bool,
     },
     /// Customers with two or more purchase orders, over customers with one or more.
     Repeat {
@@ -106,7 +110,10 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
             let counts = store.counts().await?;
             print_summary(store.backend(), &counts, format)
         }
-        Report::Rfm { o, by_customer } => report_rfm(store, &o, by_customer).await,
+        Report::Rfm { o, by_customer, segments } => {
+            let per_buyer = by_customer || (o.format == ReportFormat::Csv && !segments);
+            report_rfm(store, &o, per_buyer).await
+        }
         Report::Clv { o } => clv::report(store, &o).await,
         Report::Health { o } => health::report(store, &o).await,
         Report::Nps { o } => satisfaction_report::report(store, satisfaction::Scale::Nps, &o).await,
@@ -175,8 +182,16 @@ async fn report_rfm(store: &dyn Store, o: &ReportArgs, by_customer: bool) -> Res
                 ]
             })
             .collect();
-        let header =
-            ["customer", "recency_days", "frequency", "monetary", "r", "f", "m", "segment"];
+        let header = [
+            "customer_external_id",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "segment",
+        ];
         return emit(o.format, &buyers, &header, rows);
     }
     let segments = reports::rfm::segments(store, o.as_of).await?;

@@ -41,7 +41,7 @@ where
 
 // One loader per report, shared by the API and the dashboard so they share cached results.
 
-type Loaded<T> = ApiResult<(Arc<T>, u64)>;
+pub(crate) type Loaded<T> = ApiResult<(Arc<T>, u64)>;
 
 pub(crate) async fn load_rfm(
     s: &AppState,

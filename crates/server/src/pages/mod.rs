@@ -4,6 +4,8 @@
 mod charts;
 mod customers;
 mod dashboard;
+
+pub use dashboard::warm as warm_dashboard;
 mod login;
 mod settings;
 

@@ -1,4 +1,4 @@
-//! Health and satisfaction reports on a real SQLite file with a small company whose figures
+//! Health, satisfaction and lifetime-value reports on a real SQLite file with a small company whose figures
 //! can be worked out by hand.
 
 use rapport_analytics::health::Band;
@@ -6,7 +6,7 @@ use rapport_analytics::rfm::Segment;
 use rapport_analytics::satisfaction::Scale;
 use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::{Channel, Direction, Interaction};
-use rapport_reports::{ReportError, health, satisfaction};
+use rapport_reports::{ReportError, clv, health, satisfaction};
 use rapport_store::story::{group, id, line_row, ts};
 use rapport_store::{IngestOptions, Store};
 use rapport_store_sqlite::SqliteStore;
@@ -86,7 +86,10 @@ async fn health_scores_rank_the_fading_customer_at_risk_and_weights_are_honoured
     assert_eq!(fading.components.support, Some(1.0 / 3.0));
     assert_eq!(fading.components.satisfaction, Some(0.2), "NPS 2 of 10");
     assert_eq!(steady.components.satisfaction, Some(1.0), "the later CSAT 5, not the NPS 3");
-    assert!((fading.value_at_risk - fading.predicted_value * fading.churn_risk).abs() < 1e-9);
+    assert!(
+        (fading.value_at_risk - fading.predicted_value * fading.churn_risk).abs() < 1e-9,
+        "{fading:?}"
+    );
 
     // The default list: at-risk customers only, by value at risk.
     let top = health::report(&s, &health::Params::default()).await.unwrap();
@@ -144,4 +147,49 @@ async fn satisfaction_within_and_per_rfm_segment() {
     let new = satisfaction::report(&s, &p).await.unwrap();
     assert_eq!(new.overall.as_ref().unwrap().responses, 1);
     assert_eq!((new.overall.unwrap().score, new.segment), (100.0, Some(Segment::Promising)));
+}
+
+#[tokio::test]
+async fn lifetime_value_from_summaries_equals_lifetime_value_from_purchase_days() {
+    let (_d, s) = fresh();
+    let mut rows = Vec::new();
+    // Forty customers with 1 to 5 purchase days each, spread over 2023, some days twice.
+    for c in 0..40 {
+        for k in 0..=(c % 5) {
+            let day = 1 + (c * 7 + k * 37) % 360;
+            let at = chrono::NaiveDate::from_yo_opt(2023, day as u32).unwrap();
+            let id = format!("o{c}-{k}");
+            rows.push(line_row(
+                &id,
+                &format!("c{c}"),
+                &format!("{at} 10:00"),
+                "p",
+                1,
+                &format!("{}", 5 + c),
+            ));
+            if k == 1 {
+                rows.push(line_row(
+                    &format!("{id}b"),
+                    &format!("c{c}"),
+                    &format!("{at} 15:00"),
+                    "p",
+                    2,
+                    "3",
+                ));
+            }
+        }
+    }
+    s.ingest_orders(group(rows), &IngestOptions::default()).await.unwrap();
+    let quick = clv::report(&s, &clv::Params::default()).await.unwrap();
+    let end = quick.calibration_end;
+    let explicit = clv::Params { calibration_end: Some(end), ..Default::default() };
+    let from_days = clv::report(&s, &explicit).await.unwrap();
+    assert_eq!(quick.customers, 40);
+    assert_eq!(quick.bgnbd.params, from_days.bgnbd.params);
+    assert_eq!(quick.bgnbd.log_likelihood, from_days.bgnbd.log_likelihood);
+    assert_eq!(
+        quick.gamma_gamma.as_ref().map(|g| g.params),
+        from_days.gamma_gamma.map(|g| g.params)
+    );
+    assert_eq!(quick.expected_value, from_days.expected_value);
 }

@@ -1,0 +1,57 @@
+//! `rapport bench ...`: timings of the analytics core on a file, for the side-by-side
+//! benchmarks against peer libraries (scripts/bench-bgnbd.sh). No database is opened.
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use rapport_analytics::bgnbd;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// Fit BG/NBD to a summary CSV (header, then id,frequency,recency,T per customer: the
+    /// layout of lifetimes' summary_data_from_transaction_data) and print the best time.
+    Bgnbd {
+        file: std::path::PathBuf,
+        /// Runs; the fastest is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+}
+
+pub fn run(b: Bench) -> Result<()> {
+    let Bench::Bgnbd { file, runs } = b;
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let mut histories = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |k: usize| -> Result<f64> {
+            let v = f.get(k).with_context(|| format!("line {}: expected 4 columns", i + 1))?;
+            v.trim()
+                .parse()
+                .with_context(|| format!("line {}, column {}: '{v}' is not a number", i + 1, k + 1))
+        };
+        histories.push(bgnbd::History { x: num(1)?, t_x: num(2)?, t: num(3)? });
+    }
+    if histories.is_empty() {
+        bail!("{}: no customers", file.display());
+    }
+    let mut best = f64::INFINITY;
+    let mut fit = None;
+    for _ in 0..runs.max(1) {
+        let t0 = Instant::now();
+        fit = bgnbd::fit(&histories);
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let fit = fit.context("no fit")?;
+    let out = serde_json::json!({
+        "customers": histories.len(),
+        "distinct_histories": bgnbd::group(&histories).len(),
+        "seconds": best,
+        "params": fit.params,
+        "log_likelihood": fit.log_likelihood,
+        "iterations": fit.iterations,
+    });
+    println!("{out}");
+    Ok(())
+}
