@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 replicas="${1:-10}"
-src=../shared/data/online_retail/online_retail.csv.gz
 work="${BENCH_DIR:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
 cargo build --release -q -p rapport-cli
@@ -15,12 +14,7 @@ bin="$CARGO_TARGET_DIR/release/rapport"
 # Replica k gets its own invoice and customer ids, so it is new data, not a re-import.
 csv="$work/retail_x$replicas.csv"
 # With BENCH_DIR set, a CSV built by an earlier run is reused (building x100 takes minutes).
-[ -s "$csv" ] || zcat "$src" | awk -F, -v n="$replicas" 'NR == 1 { header = $0; next } { rows[NR] = $0 }
-  END { print header; for (k = 0; k < n; k++) for (i = 2; i <= NR; i++) {
-    $0 = rows[i]; split(rows[i], f, ","); line = rows[i]
-    sub(/^[^,]*/, k "-" f[1], line)
-    if (k > 0 && line ~ /,[0-9]+,[^,]*$/) { m = match(line, /,[0-9]+,[^,]*$/); c = substr(line, m + 1); split(c, cc, ","); line = substr(line, 1, m) (cc[1] + 100000 * k) "," cc[2] }
-    print line } }' > "$csv"
+[ -s "$csv" ] || scripts/retail-replicas.sh "$replicas" "$csv"
 lines=$(($(wc -l < "$csv") - 1))
 echo "input: $lines rows ($(du -h "$csv" | cut -f1)), Online Retail x $replicas"
 

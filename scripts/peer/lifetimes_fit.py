@@ -19,5 +19,4 @@ for _ in range(runs):
     t0 = time.time()
     f = BetaGeoFitter(penalizer_coef=0.0).fit(s["frequency"], s["recency"], s["T"])
     best = min(best, time.time() - t0)
-print(json.dumps({"customers": len(s), "seconds": best, "params": f.params_.to_dict(),
-                  "log_likelihood": float(f._negative_log_likelihood_ * -len(s))}))
+print(json.dumps({"customers": len(s), "seconds": best, "params": f.params_.to_dict()}))

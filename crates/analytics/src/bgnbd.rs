@@ -192,25 +192,34 @@ impl Params {
         let lead = (a + b + x - 1.0) / (a - 1.0);
         let odds = if x > 0.0 { self.odds_dropped(h) } else { 0.0 };
         let ln_base = (alpha + h.t).ln();
-        (1..=horizon)
-            .map(|k| {
-                let k = f64::from(k);
-                let zk = z(k);
-                // Forward, stopping once terms stop counting: small z needs few of them.
-                let ratio = zk / z_max;
-                let (mut series, mut power) = (1.0, 1.0);
-                for t in &terms[1..] {
-                    power *= ratio;
-                    let term = t * power;
-                    series += term;
-                    if term.abs() < 1e-16 * series.abs() {
-                        break;
-                    }
+        // Steps are summed LANES at a time: the lanes are independent multiply-adds the CPU
+        // overlaps (one step alone waits on each multiplication), and the block stops when
+        // its largest z, the last lane, has converged.
+        const LANES: usize = 8;
+        let mut out = Vec::with_capacity(horizon as usize);
+        let steps: Vec<f64> = (1..=horizon).map(f64::from).collect();
+        for block in steps.chunks(LANES) {
+            let mut ratio = [0.0; LANES];
+            for (r, k) in ratio.iter_mut().zip(block) {
+                *r = z(*k) / z_max;
+            }
+            let (mut power, mut series) = ([1.0; LANES], [1.0; LANES]);
+            let last = block.len() - 1;
+            for t in &terms[1..] {
+                for ((p, s), r) in power.iter_mut().zip(&mut series).zip(&ratio) {
+                    *p *= r;
+                    *s += t * *p;
                 }
+                if (t * power[last]).abs() < 1e-16 * series[last].abs() {
+                    break;
+                }
+            }
+            for (j, k) in block.iter().enumerate() {
                 let decay = (sa * (ln_base - (alpha + h.t + k).ln())).exp();
-                lead * (1.0 - decay * series) / (1.0 + odds)
-            })
-            .collect()
+                out.push(lead * (1.0 - decay * series[j]) / (1.0 + odds));
+            }
+        }
+        out
     }
 
     /// E[X(t)]: purchases a new customer is expected to make in `t` time units (paper, eq. 9).
