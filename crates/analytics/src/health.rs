@@ -159,6 +159,20 @@ pub struct Components {
 }
 
 impl Components {
+    /// The components with their names, in [`Weights::NAMES`] order.
+    pub fn named(&self) -> [(&'static str, Option<f64>); 7] {
+        let values = self.as_array();
+        std::array::from_fn(|i| (Weights::NAMES[i], values[i]))
+    }
+
+    /// The lowest component present: what pulls the score down most.
+    pub fn weakest(&self) -> Option<(&'static str, f64)> {
+        self.named()
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     fn as_array(&self) -> [Option<f64>; 7] {
         [
             self.recency,
@@ -340,6 +354,7 @@ mod tests {
         };
         let k = components(&s, &c, None);
         assert_eq!(k.trend, Some(0.5));
+        assert_eq!(k.weakest(), Some(("support", 0.25)));
         assert_eq!(k.support, Some(0.25));
         assert!(close(k.usage.unwrap(), (-1.0f64).exp()));
         assert_eq!(components(&Signals::default(), &c, None).trend, None);

@@ -4,7 +4,7 @@ use super::{ReportFormat, emit, parse_day};
 use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
 use clap::Args;
-use rapport_analytics::health::{Components, Config};
+use rapport_analytics::health::Config;
 use rapport_reports::health::{Params, report as compute};
 use rapport_store::Store;
 
@@ -65,7 +65,7 @@ pub async fn report(store: &dyn Store, o: &HealthArgs) -> Result<()> {
                 format!("{:.2}", c.predicted_value),
                 format!("{:.2}", c.value_at_risk),
                 c.last_purchase.map(|d| d.to_string()).unwrap_or_default(),
-                weakest(&c.components),
+                c.components.weakest().map_or(String::new(), |(n, v)| format!("{n} {v:.2}")),
             ]
         })
         .collect();
@@ -98,22 +98,4 @@ pub async fn report(store: &dyn Store, o: &HealthArgs) -> Result<()> {
         println!("{which} by value at risk:");
     }
     emit(o.format, &out, &header, rows)
-}
-
-/// The component pulling the score down most (the lowest present), to say why.
-fn weakest(c: &Components) -> String {
-    let named = [
-        ("recency", c.recency),
-        ("p_alive", c.p_alive),
-        ("satisfaction", c.satisfaction),
-        ("sentiment", c.sentiment),
-        ("support", c.support),
-        ("usage", c.usage),
-        ("trend", c.trend),
-    ];
-    named
-        .iter()
-        .filter_map(|(n, v)| Some((*n, (*v)?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(String::new(), |(n, v)| format!("{n} {v:.2}"))
 }

@@ -345,15 +345,15 @@ impl HealthParams {
     pub fn params(&self) -> ApiResult<reports::health::Params> {
         let mut weights = Weights::default();
         let given = [
-            ("recency", self.weight_recency),
-            ("p_alive", self.weight_p_alive),
-            ("satisfaction", self.weight_satisfaction),
-            ("sentiment", self.weight_sentiment),
-            ("support", self.weight_support),
-            ("usage", self.weight_usage),
-            ("trend", self.weight_trend),
+            self.weight_recency,
+            self.weight_p_alive,
+            self.weight_satisfaction,
+            self.weight_sentiment,
+            self.weight_support,
+            self.weight_usage,
+            self.weight_trend,
         ];
-        for (name, value) in given {
+        for (name, value) in Weights::NAMES.into_iter().zip(given) {
             if let Some(v) = value {
                 weights
                     .set(name, v)

@@ -396,20 +396,7 @@ fn health_chart(h: &reports::health::Report) -> Chart {
 }
 
 fn risk_row(c: &reports::health::CustomerHealth) -> RiskRow {
-    let k = &c.components;
-    let weakest = [
-        ("recency", k.recency),
-        ("P(alive)", k.p_alive),
-        ("satisfaction", k.satisfaction),
-        ("sentiment", k.sentiment),
-        ("support load", k.support),
-        ("usage", k.usage),
-        ("trend", k.trend),
-    ]
-    .into_iter()
-    .filter_map(|(n, v)| Some((n, v?)))
-    .min_by(|a, b| a.1.total_cmp(&b.1))
-    .map_or(String::new(), |(n, v)| format!("{n} ({v:.2})"));
+    let weakest = c.components.weakest().map_or(String::new(), |(n, v)| format!("{n} ({v:.2})"));
     RiskRow {
         href: format!("/customers/{}", urlencode(c.customer.as_str())),
         customer: c.customer.to_string(),
