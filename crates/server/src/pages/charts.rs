@@ -60,7 +60,10 @@ pub fn trend(
     let n = points.len().max(1);
     let step = (W - LEFT - RIGHT) / n as f64;
     let x = |i: usize| LEFT + step * (i as f64 + 0.5);
-    y_axis(&mut out, lo, hi, 4, &y, y_label, bottom);
+    // Whole steps where the range allows it (CES 1..7 in six), else quarters.
+    let span = hi - lo;
+    let ticks = if span.fract() == 0.0 && span <= 10.0 { span as usize } else { 4 };
+    y_axis(&mut out, lo, hi, ticks, &y, y_label, bottom);
     // The band and the line, one piece per run of periods with answers.
     let runs = runs(points);
     for run in &runs {
@@ -229,7 +232,10 @@ pub fn columns(
     let max = bars.iter().map(|b| b.value).fold(0.0f64, f64::max).max(1.0);
     let top_tick = nice_ceiling(max);
     let y = |v: f64| bottom - v / top_tick * (bottom - TOP);
-    y_axis(&mut out, 0.0, top_tick, 4, &y, y_label, bottom);
+    // Round steps: 2·10ⁿ in quarters, 1·10ⁿ and 5·10ⁿ in fifths.
+    let leading = top_tick / 10f64.powf(top_tick.log10().floor());
+    let ticks = if (leading - 2.0).abs() < 1e-9 { 4 } else { 5 };
+    y_axis(&mut out, 0.0, top_tick, ticks, &y, y_label, bottom);
     let n = bars.len().max(1);
     let step = (W - LEFT - RIGHT) / n as f64;
     let x = |i: usize| LEFT + step * (i as f64 + 0.5);
@@ -373,6 +379,17 @@ mod tests {
         let b = bars("b", "t", "d", &[Bar { label: "x\"y".into(), value: 2.0, text: "2".into() }]);
         assert!(b.contains("x&quot;y: 2"));
         assert_eq!(nice_ceiling(7.0), 10.0);
+        let cols = columns(
+            "c",
+            "t",
+            "d",
+            "x",
+            "y",
+            &[Bar { label: "a".into(), value: 4200.0, text: "4200".into() }],
+        );
+        for tick in [">0<", ">1k<", ">2k<", ">3k<", ">4k<", ">5k<"] {
+            assert!(cols.contains(tick), "{tick} in {cols}");
+        }
         assert_eq!(nice_ceiling(120.0), 200.0);
     }
 }
