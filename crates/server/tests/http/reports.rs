@@ -31,7 +31,26 @@ async fn history(app: &App) {
 
 #[tokio::test]
 async fn every_report_answers_its_json_with_its_age() {
-    let app = spawn_app().await;
+    every_report(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn every_report_on_postgresql() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        std::io::stderr()
+            .write_all(b"SKIPPED: TEST_DATABASE_URL not set; PostgreSQL reports not tested\n")
+            .ok();
+        return;
+    };
+    let (store, schema) =
+        rapport_store_postgres::PgStore::connect_fresh_schema(&url).await.unwrap();
+    let app = start(Arc::new(store.clone()), None).await;
+    every_report(&app).await;
+    drop(app);
+    store.drop_schema(&schema).await.unwrap();
+}
+
+async fn every_report(app: &App) {
     let key = app.key("read").await;
     let get = |path: &'static str| app.call(&key, Method::GET, path, None);
 
@@ -40,7 +59,7 @@ async fn every_report_answers_its_json_with_its_age() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("no_data")), "{body}");
     assert!(body["detail"].as_str().unwrap().contains("no purchases"));
 
-    history(&app).await;
+    history(app).await;
     let (status, repeat) = get("/api/v1/reports/repeat").await;
     assert_eq!(status, 200, "{repeat}");
     assert_eq!((repeat["buyers"].as_u64(), repeat["repeat_buyers"].as_u64()), (Some(4), Some(1)));
