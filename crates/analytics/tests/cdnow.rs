@@ -90,4 +90,12 @@ fn gamma_gamma_reproduces_the_cdnow_estimates() {
             p.expected_mean_value(x, m)
         );
     }
+    // Thirty copies of every buyer: the same optimum, reached through the warm start that
+    // large inputs take (a fit to every 16th buyer first).
+    let many: Vec<Spend> = data.iter().flat_map(|s| std::iter::repeat_n(*s, 30)).collect();
+    assert!(many.len() > 50_000);
+    let big = rapport_analytics::gammagamma::fit(&many).unwrap();
+    for (got, want) in [(big.params.p, p.p), (big.params.q, p.q), (big.params.gamma, p.gamma)] {
+        assert!((got - want).abs() < 1e-4 * want, "{big:?} vs {fit:?}");
+    }
 }
