@@ -107,7 +107,7 @@ fn store(db: &Arc<dyn crate::Backend>) -> &dyn Store {
 
 /// A `YYYY-MM-DD` parameter; empty is none.
 pub fn day(field: &'static str, v: &Option<String>) -> ApiResult<Option<NaiveDate>> {
-    match v.as_deref().map(str::trim) {
+    match v.as_deref() {
         None | Some("") => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
@@ -207,7 +207,8 @@ pub struct SatisfactionParams {
 
 impl SatisfactionParams {
     fn params(&self, scale: Scale) -> ApiResult<reports::satisfaction::Params> {
-        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        // Empty is the default; anything else must be valid as sent.
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         let period = match nonempty(&self.period).as_deref() {
             None | Some("month") => Period::Month,
             Some("day") => Period::Day,
@@ -303,7 +304,7 @@ pub async fn clv(
     ApiQuery(p): ApiQuery<ClvParams>,
 ) -> ApiResult<Response> {
     who.require(Permission::Read)?;
-    let unit = match p.unit.as_deref().map(str::trim) {
+    let unit = match p.unit.as_deref() {
         None | Some("") | Some("week") => reports::clv::Unit::Week,
         Some("day") => reports::clv::Unit::Day,
         Some(other) => {

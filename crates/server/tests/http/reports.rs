@@ -117,6 +117,10 @@ async fn every_report(app: &App) {
         ("/api/v1/reports/health?weight_usage=-1", "weight_usage"),
         ("/api/v1/reports/health?as_of=2024-01-01", "as_of"),
         ("/api/v1/reports/churn?color=red", "color"),
+        ("/api/v1/reports/rfm?as_of=+", "as_of"),
+        ("/api/v1/reports/nps?period=+", "period"),
+        ("/api/v1/reports/clv?unit=+day", "unit"),
+        ("/api/v1/reports/retention?as_of=5321-02-28", "as_of"),
     ] {
         let (status, body) = get(path).await;
         assert_eq!(status, 400, "{path}: {body}");
