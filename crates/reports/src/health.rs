@@ -11,9 +11,10 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use rapport_analytics::health::{self, Band, Components, Config, Signals};
 use rapport_analytics::{bgnbd, clv, gammagamma};
 use rapport_core::{Channel, ExternalId};
-use rapport_store::{Store, SummaryRow};
+use rapport_store::{Store, StoreError, SummaryRow};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -106,13 +107,22 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     };
     let today = day_number(as_of);
     let c = &p.config;
-    let models = Models::fit(&all, today, p.horizon_weeks, p.discount);
-    let satisfaction = latest_satisfaction(store).await?;
+    // The models are arithmetic on the summaries, the other signals are reads: both at once.
+    let all = Arc::new(all);
+    let fitting = {
+        let (all, horizon, discount) = (all.clone(), p.horizon_weeks, p.discount);
+        tokio::task::spawn_blocking(move || Models::fit(&all, today, horizon, discount))
+    };
     let since =
         Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
-    let support: HashMap<i64, u32> =
-        store.interaction_counts(Channel::Support, since).await?.into_iter().collect();
-    let windows = occasions_in_windows(store, today, c.window_days).await?;
+    let (satisfaction, support, windows) = tokio::try_join!(
+        latest_satisfaction(store),
+        async { Ok(store.interaction_counts(Channel::Support, since).await?) },
+        occasions_in_windows(store, today, c.window_days),
+    )?;
+    let support: HashMap<i64, u32> = support.into_iter().collect();
+    let models = fitting.await.map_err(|e| ReportError::Store(StoreError::Other(Box::new(e))))?;
+    let all = Arc::try_unwrap(all).unwrap_or_else(|shared| (*shared).clone());
     let typical_gap = health::typical_gap(all.iter().filter_map(mean_gap));
 
     let mut scored: Vec<CustomerHealth> = Vec::new();

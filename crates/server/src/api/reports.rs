@@ -16,8 +16,8 @@ use rapport_analytics::rfm::Segment;
 use rapport_analytics::satisfaction::{Period, Scale};
 use rapport_core::access::Permission;
 use rapport_reports as reports;
-use rapport_reports::ReportResult;
-use rapport_store::Store;
+use rapport_reports::{ReportError, ReportResult};
+use rapport_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
@@ -35,7 +35,14 @@ where
     Fut: Future<Output = ReportResult<T>> + Send + 'static,
 {
     let db = s.db.clone();
-    let (value, at) = s.reports.get(key, move || compute(db)).await?;
+    // A report is seconds of arithmetic at a million customers: it runs on a blocking thread
+    // (driving its store reads from there), so the runtime's workers keep serving requests.
+    let on_blocking_thread = move || async move {
+        tokio::task::spawn_blocking(move || tokio::runtime::Handle::current().block_on(compute(db)))
+            .await
+            .map_err(|e| ReportError::Store(StoreError::Other(Box::new(e))))?
+    };
+    let (value, at) = s.reports.get(key, on_blocking_thread).await?;
     Ok((value, at.elapsed().as_secs()))
 }
 
