@@ -2,7 +2,7 @@
 //! purchases and discounted value over a horizon, the distribution of predicted value over
 //! customers, and with a holdout period actual against predicted purchases.
 
-use crate::{ReportError, ReportResult, all_summaries, date, day_number};
+use crate::{ReportError, ReportResult, date, day_number, for_each_summary};
 use chrono::NaiveDate;
 use rapport_analytics::{bgnbd, clv, gammagamma};
 use rapport_store::{Store, SummaryRow};
@@ -80,38 +80,36 @@ pub struct Report {
 
 pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     let unit_days = p.unit.days();
-    let (customers, calibration_end, holdout_end) =
-        if p.calibration_end.is_none() && p.holdout_end.is_none() {
-            // Calibrating on everything up to the last purchase needs only what the summaries
-            // hold: O(customers), not O(orders).
-            let all = all_summaries(store).await?;
-            let last = all
-                .iter()
-                .filter_map(|c| c.summary.last_purchase_at)
-                .max()
-                .ok_or(ReportError::NoData("purchases"))?;
-            let end = day_number(last.date_naive());
-            (all.iter().filter_map(|r| calibrated(r, end, unit_days)).collect(), end, None)
-        } else {
-            let days = store.purchase_days().await?;
-            let last = days.iter().map(|d| d.day).max().ok_or(ReportError::NoData("purchases"))?;
-            let calibration_end = p.calibration_end.map_or(last, day_number);
-            let holdout_end = p.holdout_end.map(day_number);
-            if holdout_end.is_some_and(|h| h <= calibration_end) {
-                return Err(ReportError::Invalid {
-                    field: "holdout_end",
-                    reason: "must be after the calibration end".into(),
-                });
-            }
-            let occasions: Vec<(u64, i64, f64)> =
-                days.iter().map(|d| (d.customer as u64, d.day, d.value.to_f64())).collect();
-            drop(days);
-            (
-                clv::calibrate(&occasions, calibration_end, holdout_end, unit_days),
-                calibration_end,
-                holdout_end,
-            )
-        };
+    let (customers, calibration_end, holdout_end) = if p.calibration_end.is_none()
+        && p.holdout_end.is_none()
+    {
+        // Calibrating on everything up to the last purchase needs only what the summaries
+        // hold: O(customers), not O(orders).
+        // A few numbers per buyer in memory, not whole summaries.
+        let mut buyers: Vec<BuyerDays> = Vec::new();
+        for_each_summary(store, |row| buyers.extend(BuyerDays::of(&row))).await?;
+        let end = buyers.iter().map(|b| b.last).max().ok_or(ReportError::NoData("purchases"))?;
+        (buyers.iter().map(|b| b.calibrated(end, unit_days)).collect(), end, None)
+    } else {
+        let days = store.purchase_days().await?;
+        let last = days.iter().map(|d| d.day).max().ok_or(ReportError::NoData("purchases"))?;
+        let calibration_end = p.calibration_end.map_or(last, day_number);
+        let holdout_end = p.holdout_end.map(day_number);
+        if holdout_end.is_some_and(|h| h <= calibration_end) {
+            return Err(ReportError::Invalid {
+                field: "holdout_end",
+                reason: "must be after the calibration end".into(),
+            });
+        }
+        let occasions: Vec<(u64, i64, f64)> =
+            days.iter().map(|d| (d.customer as u64, d.day, d.value.to_f64())).collect();
+        drop(days);
+        (
+            clv::calibrate(&occasions, calibration_end, holdout_end, unit_days),
+            calibration_end,
+            holdout_end,
+        )
+    };
     let histories: Vec<bgnbd::History> = customers.iter().map(|c| c.history).collect();
     let bg = bgnbd::fit(&histories)
         .ok_or(ReportError::NoData("purchases before the calibration end"))?;
@@ -146,25 +144,47 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     })
 }
 
-/// A buyer's BG/NBD history from their summary, with the calibration ending on day `end`
-/// (T from the first purchase day to it), in units of `unit_days`, and their mean repeat value:
-/// what [`clv::calibrate`] gives from the purchase days when nothing after `end` is stored.
-pub fn calibrated(row: &SummaryRow, end: i64, unit_days: f64) -> Option<clv::Calibrated> {
-    let s = &row.summary;
-    let first = day_number(s.first_purchase_at?.date_naive());
-    let last = day_number(s.last_purchase_at?.date_naive());
-    let x = s.repeat_occasions();
-    let repeat_mean = (x > 0).then(|| (s.purchase_value - s.first_day_value).to_f64() / x as f64);
-    Some(clv::Calibrated {
-        customer: row.key as u64,
-        history: bgnbd::History {
-            x: x as f64,
-            t_x: (last - first) as f64 / unit_days,
-            t: (end - first).max(0) as f64 / unit_days,
-        },
-        repeat_mean,
-        holdout: None,
-    })
+/// What BG/NBD and Gamma-Gamma need of one buyer's summary: first and last purchase day,
+/// repeat occasions and their mean value.
+#[derive(Debug, Clone, Copy)]
+pub struct BuyerDays {
+    pub key: i64,
+    pub first: i64,
+    pub last: i64,
+    pub repeats: i64,
+    pub repeat_mean: Option<f64>,
+}
+
+impl BuyerDays {
+    /// None for a customer who never purchased.
+    pub fn of(row: &SummaryRow) -> Option<BuyerDays> {
+        let s = &row.summary;
+        let repeats = s.repeat_occasions();
+        Some(BuyerDays {
+            key: row.key,
+            first: day_number(s.first_purchase_at?.date_naive()),
+            last: day_number(s.last_purchase_at?.date_naive()),
+            repeats,
+            repeat_mean: (repeats > 0)
+                .then(|| (s.purchase_value - s.first_day_value).to_f64() / repeats as f64),
+        })
+    }
+
+    /// The history with the calibration ending on day `end` (T from the first purchase day to
+    /// it), in units of `unit_days`: what [`clv::calibrate`] gives from the purchase days when
+    /// nothing after `end` is stored.
+    pub fn calibrated(&self, end: i64, unit_days: f64) -> clv::Calibrated {
+        clv::Calibrated {
+            customer: self.key as u64,
+            history: bgnbd::History {
+                x: self.repeats as f64,
+                t_x: (self.last - self.first) as f64 / unit_days,
+                t: (end - self.first).max(0) as f64 / unit_days,
+            },
+            repeat_mean: self.repeat_mean,
+            holdout: None,
+        }
+    }
 }
 
 /// Gamma-Gamma's data: customers with repeat occasions and their mean repeat value.

@@ -6,6 +6,7 @@
 //! buyer's summary (x = occasions − 1, t_x and T from the first and last purchase days to the
 //! as-of day), so no order is read for them.
 
+use crate::clv::BuyerDays;
 use crate::{ReportError, ReportResult, all_summaries, cents, date, day_number};
 use chrono::{NaiveDate, TimeZone, Utc};
 use rapport_analytics::health::{self, Band, Components, Config, Signals};
@@ -214,7 +215,7 @@ struct Models {
 impl Models {
     fn fit(all: &[SummaryRow], today: i64, horizon: u32, discount: f64) -> Models {
         let calibrated: Vec<Option<clv::Calibrated>> =
-            all.iter().map(|r| crate::clv::calibrated(r, today, 7.0)).collect();
+            all.iter().map(|r| Some(BuyerDays::of(r)?.calibrated(today, 7.0))).collect();
         let buyers: Vec<clv::Calibrated> = calibrated.iter().flatten().cloned().collect();
         let histories: Vec<bgnbd::History> = buyers.iter().map(|c| c.history).collect();
         let Some(bg) = bgnbd::fit(&histories) else {

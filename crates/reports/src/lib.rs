@@ -38,13 +38,23 @@ pub struct Dated<T: Serialize> {
 /// Every customer summary, read a page at a time.
 pub async fn all_summaries(store: &dyn Store) -> ReportResult<Vec<SummaryRow>> {
     let mut out = Vec::new();
+    for_each_summary(store, |row| out.push(row)).await?;
+    Ok(out)
+}
+
+/// Hands every customer summary to `f`, a page at a time, keeping none: for reports that
+/// need a few numbers per customer, not a million full rows in memory.
+pub async fn for_each_summary(
+    store: &dyn Store,
+    mut f: impl FnMut(SummaryRow),
+) -> ReportResult<()> {
     let mut after = None;
     loop {
         let page = store.summaries(after, 20_000).await?;
-        out.extend(page.items);
+        page.items.into_iter().for_each(&mut f);
         match page.next {
             Some(n) => after = Some(n),
-            None => return Ok(out),
+            None => return Ok(()),
         }
     }
 }
