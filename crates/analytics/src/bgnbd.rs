@@ -171,6 +171,20 @@ impl Params {
     /// the largest z, up to where they stop counting, and each k rescales them by (z/z_max)ⁿ
     /// without a division.
     pub fn cumulative_purchases(&self, h: &History, horizon: u32) -> Vec<f64> {
+        self.cumulative_purchases_with(h, &self.decay_logs(h.t, horizon))
+    }
+
+    /// ln((α + T) / (α + T + k)) for k = 1..=`horizon`: per unit of r + x, the log of the
+    /// chance of no purchase by step k. They depend on T alone, so callers with many
+    /// customers compute them once per distinct T.
+    pub fn decay_logs(&self, t: f64, horizon: u32) -> Vec<f64> {
+        let base = (self.alpha + t).ln();
+        (1..=horizon).map(|k| base - (self.alpha + t + f64::from(k)).ln()).collect()
+    }
+
+    /// [`Params::cumulative_purchases`] with the history's [`Params::decay_logs`] given.
+    pub fn cumulative_purchases_with(&self, h: &History, decay_logs: &[f64]) -> Vec<f64> {
+        let horizon = decay_logs.len() as u32;
         let Params { r, alpha, a, b } = *self;
         let x = h.x;
         let (sa, sb, sc) = (r + x, b + x, a + b + x - 1.0);
@@ -191,7 +205,6 @@ impl Params {
         }
         let lead = (a + b + x - 1.0) / (a - 1.0);
         let odds = if x > 0.0 { self.odds_dropped(h) } else { 0.0 };
-        let ln_base = (alpha + h.t).ln();
         // Steps are summed LANES at a time: the lanes are independent multiply-adds the CPU
         // overlaps (one step alone waits on each multiplication), and the block stops when
         // its largest z, the last lane, has converged.
@@ -215,7 +228,7 @@ impl Params {
                 }
             }
             for (j, k) in block.iter().enumerate() {
-                let decay = (sa * (ln_base - (alpha + h.t + k).ln())).exp();
+                let decay = (sa * decay_logs[*k as usize - 1]).exp();
                 out.push(lead * (1.0 - decay * series[j]) / (1.0 + odds));
             }
         }

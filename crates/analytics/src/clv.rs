@@ -186,12 +186,19 @@ pub fn predictions(
         })
         .collect();
     drop(index);
+    // The decay terms depend on T alone: once per distinct T (a few thousand at most).
+    let mut decay_logs: std::collections::HashMap<u64, Vec<f64>> = Default::default();
+    if gg.is_some() && horizon > 0 {
+        for h in &distinct {
+            decay_logs.entry(h.t.to_bits()).or_insert_with(|| bg.decay_logs(h.t, horizon));
+        }
+    }
     let per_history: Vec<(f64, f64)> = crate::in_chunks(&distinct, |chunk| {
         chunk
             .iter()
             .map(|h| {
                 if gg.is_some() && horizon > 0 {
-                    let curve = bg.cumulative_purchases(h, horizon);
+                    let curve = bg.cumulative_purchases_with(h, &decay_logs[&h.t.to_bits()]);
                     (curve[curve.len() - 1], discounted(&curve, discount))
                 } else {
                     (bg.expected_purchases(h, f64::from(horizon)), 0.0)

@@ -61,29 +61,57 @@ pub struct Fit {
 /// Customers without repeat transactions or with a non-positive mean carry no information
 /// and are skipped.
 pub fn log_likelihood(params: &Params, data: &[Spend]) -> (f64, [f64; 3]) {
+    prepared_log_likelihood(params, &prepare(data))
+}
+
+/// A spend ready for repeated likelihood evaluations: ln m computed once.
+#[derive(Debug, Clone, Copy)]
+struct Prepared {
+    x: f64,
+    m: f64,
+    ln_m: f64,
+}
+
+/// The informative spends, ordered by x so the terms of one x are computed once per run.
+fn prepare(data: &[Spend]) -> Vec<Prepared> {
+    let mut out: Vec<Prepared> = data
+        .iter()
+        .filter(|s| s.x > 0.0 && s.mean > 0.0)
+        .map(|s| Prepared { x: s.x, m: s.mean, ln_m: s.mean.ln() })
+        .collect();
+    out.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.m.total_cmp(&b.m)));
+    out
+}
+
+/// The likelihood over prepared spends: Gamma and digamma terms once per distinct x, then a
+/// single logarithm per spend.
+fn prepared_log_likelihood(params: &Params, data: &[Prepared]) -> (f64, [f64; 3]) {
     let Params { p, q, gamma } = *params;
-    let (lg_q, dg_q) = (ln_gamma(q), digamma(q));
+    let (lg_q, dg_q, ln_gamma_) = (ln_gamma(q), digamma(q), gamma.ln());
     let mut ll = 0.0;
     let mut g = [0.0; 3];
-    for s in data.iter().filter(|s| s.x > 0.0 && s.mean > 0.0) {
-        let (x, m) = (s.x, s.mean);
-        let (px, denom) = (p * x, gamma + x * m);
-        ll += ln_gamma(px + q) - ln_gamma(px) - lg_q
-            + q * gamma.ln()
-            + (px - 1.0) * m.ln()
-            + px * x.ln()
-            - (px + q) * denom.ln();
-        let dg_pxq = digamma(px + q);
-        g[0] += x * (dg_pxq - digamma(px) + m.ln() + x.ln() - denom.ln());
-        g[1] += dg_pxq - dg_q + gamma.ln() - denom.ln();
+    // (x, ln Γ(px+q) − ln Γ(px), ψ(px+q), ψ(px), ln x)
+    let mut per_x = (f64::NAN, 0.0, 0.0, 0.0, 0.0);
+    for s in data {
+        let (x, m) = (s.x, s.m);
+        let px = p * x;
+        if x != per_x.0 {
+            per_x = (x, ln_gamma(px + q) - ln_gamma(px), digamma(px + q), digamma(px), x.ln());
+        }
+        let (_, lg_ratio, dg_pxq, dg_px, ln_x) = per_x;
+        let denom = gamma + x * m;
+        let ln_denom = denom.ln();
+        ll += lg_ratio - lg_q + q * ln_gamma_ + (px - 1.0) * s.ln_m + px * ln_x - (px + q) * ln_denom;
+        g[0] += x * (dg_pxq - dg_px + s.ln_m + ln_x - ln_denom);
+        g[1] += dg_pxq - dg_q + ln_gamma_ - ln_denom;
         g[2] += q / gamma - (px + q) / denom;
     }
     (ll, g)
 }
 
-/// [`log_likelihood`] summed over fixed chunks on scoped threads.
-fn parallel_log_likelihood(params: &Params, data: &[Spend]) -> (f64, [f64; 3]) {
-    let parts = crate::in_chunks(data, |chunk| log_likelihood(params, chunk));
+/// [`prepared_log_likelihood`] summed over fixed chunks on scoped threads.
+fn parallel_log_likelihood(params: &Params, data: &[Prepared]) -> (f64, [f64; 3]) {
+    let parts = crate::in_chunks(data, |chunk| prepared_log_likelihood(params, chunk));
     parts.into_iter().fold((0.0, [0.0; 3]), |(ll, g), (l, gc)| {
         (ll + l, [g[0] + gc[0], g[1] + gc[1], g[2] + gc[2]])
     })
@@ -92,11 +120,12 @@ fn parallel_log_likelihood(params: &Params, data: &[Spend]) -> (f64, [f64; 3]) {
 /// Fits p, q, γ by maximum likelihood over the logarithms of the parameters. `None` without
 /// a repeat buyer.
 pub fn fit(data: &[Spend]) -> Option<Fit> {
-    let n = data.iter().filter(|s| s.x > 0.0 && s.mean > 0.0).count() as f64;
-    if n == 0.0 {
+    let data = prepare(data);
+    if data.is_empty() {
         return None;
     }
-    fn objective(data: &[Spend], n: f64) -> impl Fn(&[f64; 3]) -> (f64, [f64; 3]) + '_ {
+    fn objective(data: &[Prepared]) -> impl Fn(&[f64; 3]) -> (f64, [f64; 3]) + '_ {
+        let n = data.len() as f64;
         move |theta: &[f64; 3]| {
             let p = theta.map(f64::exp);
             let (ll, g) = parallel_log_likelihood(&Params::from_array(p), data);
@@ -106,16 +135,15 @@ pub fn fit(data: &[Spend]) -> Option<Fit> {
     // Many buyers: start from the fit to every 16th (as BG/NBD does); the optimum is the
     // full data's either way.
     let start = if data.len() > 50_000 {
-        let sample: Vec<Spend> = data.iter().step_by(16).copied().collect();
-        let m = sample.iter().filter(|s| s.x > 0.0 && s.mean > 0.0).count() as f64;
-        if m > 0.0 { optim::bfgs(objective(&sample, m), [0.0; 3], 500).0 } else { [0.0; 3] }
+        let sample: Vec<Prepared> = data.iter().step_by(16).copied().collect();
+        optim::bfgs(objective(&sample), [0.0; 3], 500).0
     } else {
         [0.0; 3]
     };
-    let (theta, iterations, converged) = optim::bfgs(objective(data, n), start, 500);
+    let (theta, iterations, converged) = optim::bfgs(objective(&data), start, 500);
     let params = Params::from_array(theta.map(f64::exp));
-    let (log_likelihood, _) = parallel_log_likelihood(&params, data);
-    let gradient = |a: &[f64; 3]| parallel_log_likelihood(&Params::from_array(*a), data).1;
+    let (log_likelihood, _) = parallel_log_likelihood(&params, &data);
+    let gradient = |a: &[f64; 3]| parallel_log_likelihood(&Params::from_array(*a), &data).1;
     let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
     Some(Fit { params, std_errors, log_likelihood, iterations, converged })
 }
