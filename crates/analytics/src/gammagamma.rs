@@ -101,7 +101,8 @@ fn prepared_log_likelihood(params: &Params, data: &[Prepared]) -> (f64, [f64; 3]
         let (_, lg_ratio, dg_pxq, dg_px, ln_x) = per_x;
         let denom = gamma + x * m;
         let ln_denom = denom.ln();
-        ll += lg_ratio - lg_q + q * ln_gamma_ + (px - 1.0) * s.ln_m + px * ln_x - (px + q) * ln_denom;
+        ll +=
+            lg_ratio - lg_q + q * ln_gamma_ + (px - 1.0) * s.ln_m + px * ln_x - (px + q) * ln_denom;
         g[0] += x * (dg_pxq - dg_px + s.ln_m + ln_x - ln_denom);
         g[1] += dg_pxq - dg_q + ln_gamma_ - ln_denom;
         g[2] += q / gamma - (px + q) / denom;

@@ -2,10 +2,10 @@
 //! purchases and discounted value over a horizon, the distribution of predicted value over
 //! customers, and with a holdout period actual against predicted purchases.
 
-use crate::{ReportError, ReportResult, date, day_number, for_each_summary};
+use crate::{ReportError, ReportResult, date, day_number};
 use chrono::NaiveDate;
 use rapport_analytics::{bgnbd, clv, gammagamma};
-use rapport_store::{Store, SummaryRow};
+use rapport_store::{PurchaseHistory, Store, SummaryRow};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +86,8 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
         // Calibrating on everything up to the last purchase needs only what the summaries
         // hold: O(customers), not O(orders).
         // A few numbers per buyer in memory, not whole summaries.
-        let mut buyers: Vec<BuyerDays> = Vec::new();
-        for_each_summary(store, |row| buyers.extend(BuyerDays::of(&row))).await?;
+        let buyers: Vec<BuyerDays> =
+            store.purchase_histories().await?.iter().map(BuyerDays::from_history).collect();
         let end = buyers.iter().map(|b| b.last).max().ok_or(ReportError::NoData("purchases"))?;
         (buyers.iter().map(|b| b.calibrated(end, unit_days)).collect(), end, None)
     } else {
@@ -168,6 +168,18 @@ impl BuyerDays {
             repeat_mean: (repeats > 0)
                 .then(|| (s.purchase_value - s.first_day_value).to_f64() / repeats as f64),
         })
+    }
+
+    pub fn from_history(h: &PurchaseHistory) -> BuyerDays {
+        let repeats = (h.purchase_occasions - 1).max(0);
+        BuyerDays {
+            key: h.key,
+            first: day_number(h.first_purchase_at.date_naive()),
+            last: day_number(h.last_purchase_at.date_naive()),
+            repeats,
+            repeat_mean: (repeats > 0)
+                .then(|| (h.purchase_value - h.first_day_value).to_f64() / repeats as f64),
+        }
     }
 
     /// The history with the calibration ending on day `end` (T from the first purchase day to

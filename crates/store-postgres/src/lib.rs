@@ -303,6 +303,10 @@ impl Store for PgStore {
         read::interaction_counts(&self.pool, channel, since).await
     }
 
+    async fn purchase_histories(&self) -> StoreResult<Vec<rapport_store::PurchaseHistory>> {
+        read::purchase_histories(&self.pool).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

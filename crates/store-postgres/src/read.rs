@@ -9,7 +9,8 @@ use crate::{db_err, ext_id, get, invalid};
 use rapport_core::record::OrderRow;
 use rapport_core::*;
 use rapport_store::{
-    Counts, Kind, Page, PurchaseDay, Rating, Record, StoreError, StoreResult, SummaryRow,
+    Counts, Kind, Page, PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult,
+    SummaryRow,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
@@ -90,6 +91,28 @@ pub(crate) async fn summaries(
         Ok((key, row))
     })
     .await
+}
+
+pub(crate) async fn purchase_histories(pool: &PgPool) -> StoreResult<Vec<PurchaseHistory>> {
+    let rows: Vec<(i64, Timestamp, Timestamp, i64, i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, first_purchase_at, last_purchase_at, purchase_occasions,
+                purchase_value_e4, first_day_value_e4
+           FROM customer_summaries WHERE purchase_occasions > 0 ORDER BY customer_id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, first, last, occasions, value, first_day)| PurchaseHistory {
+            key,
+            first_purchase_at: first,
+            last_purchase_at: last,
+            purchase_occasions: occasions,
+            purchase_value: Money::from_e4(value),
+            first_day_value: Money::from_e4(first_day),
+        })
+        .collect())
 }
 
 pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>> {

@@ -329,6 +329,10 @@ impl Store for SqliteStore {
         self.read(move |c| read::interaction_counts(c, channel, since)).await
     }
 
+    async fn purchase_histories(&self) -> StoreResult<Vec<rapport_store::PurchaseHistory>> {
+        self.read(read::purchase_histories).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

@@ -10,7 +10,8 @@ use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
 use rapport_store::{
-    Counts, Kind, Page, PurchaseDay, Rating, Record, StoreError, StoreResult, SummaryRow,
+    Counts, Kind, Page, PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult,
+    SummaryRow,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -75,6 +76,29 @@ pub(crate) fn summaries(
         let key = r.get(0)?;
         Ok((key, SummaryRow { key, id: ext(r, 1)?, name: r.get(2)?, summary: from_row(r, 3)? }))
     })
+}
+
+pub(crate) fn purchase_histories(c: &Connection) -> StoreResult<Vec<PurchaseHistory>> {
+    let mut stmt = c
+        .prepare(
+            "SELECT customer_id, first_purchase_at, last_purchase_at, purchase_occasions,
+                    purchase_value_e4, first_day_value_e4
+               FROM customer_summaries WHERE purchase_occasions > 0 ORDER BY customer_id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(PurchaseHistory {
+                key: r.get(0)?,
+                first_purchase_at: from_micros(r.get(1)?),
+                last_purchase_at: from_micros(r.get(2)?),
+                purchase_occasions: r.get(3)?,
+                purchase_value: Money::from_e4(r.get(4)?),
+                first_day_value: Money::from_e4(r.get(5)?),
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
 pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {

@@ -104,6 +104,10 @@ pub trait Store: Send + Sync {
         since: rapport_core::Timestamp,
     ) -> StoreResult<Vec<(i64, u32)>>;
 
+    /// Every buyer's purchase history from their summary (customers with a purchase only), in
+    /// key order: a few numbers per buyer, for lifetime value at a million customers.
+    async fn purchase_histories(&self) -> StoreResult<Vec<PurchaseHistory>>;
+
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
     async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<SummaryRow>>;
 

@@ -195,6 +195,25 @@ pub async fn purchase_days(s: &dyn Store) {
         [at(a, "2024-01-05", "10"), at(a, "2024-03-01", "5"), at(b, "2024-02-10", "5")],
         "customer a first, then b (insertion order); a's two orders of 5 on one day make 10"
     );
+    // Each buyer's history from the summaries: first and last day, occasions, values.
+    let histories = s.purchase_histories().await.unwrap();
+    let h = |key, first: &str, last: &str, occasions, value: &str, first_day: &str| {
+        crate::PurchaseHistory {
+            key,
+            first_purchase_at: ts(first),
+            last_purchase_at: ts(last),
+            purchase_occasions: occasions,
+            purchase_value: money(value),
+            first_day_value: money(first_day),
+        }
+    };
+    assert_eq!(
+        histories,
+        [
+            h(a, "2024-01-05 10:00", "2024-03-01 09:00", 2, "15", "10"),
+            h(b, "2024-02-10 12:00", "2024-02-10 12:00", 1, "5", "5")
+        ]
+    );
     // The same occasions without values, in (customer, day) order, from a day on.
     let occasions = [(a, day("2024-01-05")), (a, day("2024-03-01")), (b, day("2024-02-10"))];
     assert_eq!(s.purchase_occasions(None).await.unwrap(), occasions, "the return is no purchase");

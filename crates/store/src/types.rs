@@ -79,6 +79,18 @@ pub struct Rating {
     pub rating: i16,
 }
 
+/// What lifetime-value models need of one buyer's summary, without the rest of the row or the
+/// customer's identity. `key` is the store's internal number, as in [`SummaryRow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurchaseHistory {
+    pub key: i64,
+    pub first_purchase_at: rapport_core::Timestamp,
+    pub last_purchase_at: rapport_core::Timestamp,
+    pub purchase_occasions: i64,
+    pub purchase_value: Money,
+    pub first_day_value: Money,
+}
+
 /// A customer's summary with its identity: `key` is the store's internal number (the keyset
 /// cursor, and the `customer` of [`PurchaseDay`] and [`Rating`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
