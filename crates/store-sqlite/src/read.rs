@@ -124,13 +124,15 @@ pub(crate) fn purchase_occasions(
     c: &Connection,
     from_day: Option<i64>,
 ) -> StoreResult<Vec<(i64, i64)>> {
-    // The (customer_id, status, day) index holds every column: a scan of it in its own order
-    // is sorted by customer and day for one status, so no table row is read and nothing is
-    // sorted (a GROUP BY here would sort 10M rows in a temporary b-tree: twice the time).
+    // The (customer_id, status, day) index holds every column, so no table row is read. A
+    // scan of it yields rows in index order, which for one status is (customer, day) order;
+    // an ORDER BY would add a sorter per customer that SQLite cannot see is unneeded (0.8 s of
+    // 1.2 s at 10M orders). The order is checked below and restored by a sort if a planner
+    // ever differs.
     let mut stmt = c
         .prepare(
             "SELECT customer_id, day FROM orders INDEXED BY orders_customer
-              WHERE status = 'purchase' AND day >= ?1 ORDER BY customer_id, day",
+              WHERE status = 'purchase' AND day >= ?1",
         )
         .map_err(db_err)?;
     let rows = stmt
@@ -147,6 +149,10 @@ pub(crate) fn purchase_occasions(
         if out.last() != Some(&row) {
             out.push(row);
         }
+    }
+    if !out.is_sorted() {
+        out.sort_unstable();
+        out.dedup();
     }
     Ok(out)
 }
