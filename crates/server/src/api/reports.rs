@@ -245,44 +245,42 @@ async fn satisfaction(s: AppState, scale: Scale, p: SatisfactionParams) -> ApiRe
     Ok(answer(load_satisfaction(&s, p.params(scale)?).await?))
 }
 
-/// Net Promoter Score (ratings 0–10 of source `nps`): overall and per period with 95% intervals.
-#[utoipa::path(get, path = "/api/v1/reports/nps", tag = "reports", params(SatisfactionParams),
-    responses((status = 200, body = serde_json::Value, description = "`{scale, source, segment, outside_scale, overall, periods: [{start, estimate}], by_segment?}`; an estimate is `{score, low, high, responses, distribution}`"),
-        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn nps(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    ApiQuery(p): ApiQuery<SatisfactionParams>,
-) -> ApiResult<Response> {
-    who.require(Permission::Read)?;
-    satisfaction(s, Scale::Nps, p).await
+/// One satisfaction endpoint: the same handler and document for each scale.
+macro_rules! satisfaction_endpoint {
+    ($name:ident, $path:literal, $scale:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(get, path = $path, tag = "reports", params(SatisfactionParams),
+            responses((status = 200, body = serde_json::Value, description = "`{scale, source, segment, outside_scale, overall, periods: [{start, estimate}], by_segment?}`; an estimate is `{score, low, high, responses, distribution}`"),
+                (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $name(
+            State(s): State<AppState>,
+            Auth(who): Auth,
+            ApiQuery(p): ApiQuery<SatisfactionParams>,
+        ) -> ApiResult<Response> {
+            who.require(Permission::Read)?;
+            satisfaction(s, $scale, p).await
+        }
+    };
 }
 
-/// Customer satisfaction (ratings 1–5 of source `csat`): % of 4s and 5s, per period.
-#[utoipa::path(get, path = "/api/v1/reports/csat", tag = "reports", params(SatisfactionParams),
-    responses((status = 200, body = serde_json::Value, description = "As `/api/v1/reports/nps`."),
-        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn csat(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    ApiQuery(p): ApiQuery<SatisfactionParams>,
-) -> ApiResult<Response> {
-    who.require(Permission::Read)?;
-    satisfaction(s, Scale::Csat, p).await
-}
-
-/// Customer effort (ratings 1–7 of source `ces`, higher = easier): the mean, per period.
-#[utoipa::path(get, path = "/api/v1/reports/ces", tag = "reports", params(SatisfactionParams),
-    responses((status = 200, body = serde_json::Value, description = "As `/api/v1/reports/nps`."),
-        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn ces(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    ApiQuery(p): ApiQuery<SatisfactionParams>,
-) -> ApiResult<Response> {
-    who.require(Permission::Read)?;
-    satisfaction(s, Scale::Ces, p).await
-}
+satisfaction_endpoint!(
+    nps,
+    "/api/v1/reports/nps",
+    Scale::Nps,
+    "Net Promoter Score (ratings 0–10 of source `nps`): overall and per period with 95% intervals."
+);
+satisfaction_endpoint!(
+    csat,
+    "/api/v1/reports/csat",
+    Scale::Csat,
+    "Customer satisfaction (ratings 1–5 of source `csat`): % of 4s and 5s, per period."
+);
+satisfaction_endpoint!(
+    ces,
+    "/api/v1/reports/ces",
+    Scale::Ces,
+    "Customer effort (ratings 1–7 of source `ces`, higher = easier): the mean, per period."
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
