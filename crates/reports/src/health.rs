@@ -7,12 +7,12 @@
 //! as-of day), so no order is read for them.
 
 use crate::clv::BuyerDays;
-use crate::{ReportError, ReportResult, all_summaries, cents, date, day_number};
+use crate::{ReportError, ReportResult, cents, date, day_number};
 use chrono::{NaiveDate, TimeZone, Utc};
 use rapport_analytics::health::{self, Band, Components, Config, Signals};
 use rapport_analytics::{bgnbd, clv, gammagamma};
 use rapport_core::{Channel, ExternalId};
-use rapport_store::{Store, StoreError, SummaryRow};
+use rapport_store::{CustomerActivity, CustomerLabel, PurchaseHistory, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -88,9 +88,13 @@ pub struct Report {
 }
 
 pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
-    let all = all_summaries(store).await?;
-    let last = all.iter().filter_map(|c| c.summary.last_purchase_at).max();
-    let last_day = last.map(|t| day_number(t.date_naive()));
+    // Ratings do not depend on the day; the activities fix it (the last purchase).
+    let (activities, satisfaction) =
+        tokio::try_join!(async { Ok(store.activities().await?) }, latest_satisfaction(store))?;
+    let last_day = activities
+        .iter()
+        .filter_map(|a| Some(day_number(a.history?.last_purchase_at.date_naive())))
+        .max();
     let as_of = match (p.as_of, last_day) {
         (Some(d), Some(l)) if day_number(d) < l => {
             return Err(ReportError::Invalid {
@@ -108,68 +112,227 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     };
     let today = day_number(as_of);
     let c = &p.config;
-    // The models are arithmetic on the summaries, the other signals are reads: both at once.
-    let all = Arc::new(all);
+    // The models are arithmetic on the activities, the other signals are reads: both at once.
+    let activities = Arc::new(activities);
     let fitting = {
-        let (all, horizon, discount) = (all.clone(), p.horizon_weeks, p.discount);
-        tokio::task::spawn_blocking(move || Models::fit(&all, today, horizon, discount))
+        let (activities, horizon, discount) = (activities.clone(), p.horizon_weeks, p.discount);
+        tokio::task::spawn_blocking(move || Models::fit(&activities, today, horizon, discount))
     };
     let since =
         Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
-    let (satisfaction, support, windows) = tokio::try_join!(
-        latest_satisfaction(store),
-        async { Ok(store.interaction_counts(Channel::Support, since).await?) },
-        occasions_in_windows(store, today, c.window_days),
+    let (support, windows) = tokio::try_join!(
+        store.interaction_counts(Channel::Support, since),
+        store.purchase_occasions(Some(today - 2 * c.window_days + 1)),
     )?;
-    let support: HashMap<i64, u32> = support.into_iter().collect();
     let models = fitting.await.map_err(|e| ReportError::Store(StoreError::Other(Box::new(e))))?;
-    let all = Arc::try_unwrap(all).unwrap_or_else(|shared| (*shared).clone());
-    let typical_gap = health::typical_gap(all.iter().filter_map(mean_gap));
+    let inputs = Inputs::gather(activities, models, satisfaction, &support, &windows, today, c);
+    drop((support, windows));
 
-    let mut scored: Vec<CustomerHealth> = Vec::new();
-    for (i, row) in all.into_iter().enumerate() {
-        let s = &row.summary;
-        let (recent, previous) = windows.get(&row.key).copied().unwrap_or((0, 0));
-        let signals = Signals {
-            days_since_purchase: s
-                .last_purchase_at
-                .map(|t| (today - day_number(t.date_naive())) as f64),
-            mean_gap_days: mean_gap(&row),
-            p_alive: models.p_alive[i],
-            satisfaction: satisfaction.get(&row.key).copied(),
-            sentiment: None,
-            support_in_window: support.get(&row.key).copied().unwrap_or(0),
-            days_since_usage: s
-                .last_event_at
-                .map(|t| (today - day_number(t.date_naive())).max(0) as f64),
-            occasions_in_window: recent,
-            occasions_in_previous_window: previous,
-        };
-        let Some(h) = health::score(&signals, c, typical_gap) else { continue };
-        let predicted_value = models.value[i];
-        scored.push(CustomerHealth {
-            customer: row.id,
-            name: row.name,
-            score: h.score,
-            band: h.band,
-            churn_risk: h.churn_risk,
-            predicted_value,
-            value_at_risk: predicted_value * h.churn_risk,
-            last_purchase: s.last_purchase_at.map(|t| t.date_naive()),
-            components: h.components,
-        });
-    }
-    Ok(summarise(as_of, p, scored))
+    let scores = inputs.score_all(c);
+    let listed = listed(&scores, p.top);
+    let keys: Vec<i64> = listed.iter().map(|s| inputs.activities[s.at as usize].key).collect();
+    let labels: HashMap<i64, CustomerLabel> =
+        store.customer_labels(&keys).await?.into_iter().map(|l| (l.key, l)).collect();
+    let customers = listed
+        .iter()
+        .filter_map(|s| {
+            let i = s.at as usize;
+            let a = &inputs.activities[i];
+            let label = labels.get(&a.key)?;
+            let h = health::score(&inputs.signals(i), c, inputs.typical_gap)?;
+            Some(CustomerHealth {
+                customer: label.id.clone(),
+                name: label.name.clone(),
+                score: h.score,
+                band: h.band,
+                churn_risk: h.churn_risk,
+                predicted_value: inputs.models.value[i],
+                value_at_risk: s.value_at_risk,
+                last_purchase: a.history.map(|h| h.last_purchase_at.date_naive()),
+                components: h.components,
+            })
+        })
+        .collect();
+    Ok(summarise(as_of, p, &scores, customers))
 }
 
-/// Totals, bands and the histogram, and the list cut to the top at-risk customers.
-fn summarise(as_of: NaiveDate, p: &Params, mut scored: Vec<CustomerHealth>) -> Report {
+/// One scored customer, compact: a million of these are kept, the full rows only for the list.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    /// The position in the activities.
+    at: u32,
+    band: Band,
+    score: f64,
+    value_at_risk: f64,
+}
+
+/// The customers to list: at-risk ones by value at risk (the `top` first), or with `None`,
+/// every scored customer in that order.
+fn listed(scores: &[Scored], top: Option<usize>) -> Vec<Scored> {
+    let by_risk = |a: &Scored, b: &Scored| {
+        b.value_at_risk
+            .total_cmp(&a.value_at_risk)
+            .then(a.score.total_cmp(&b.score))
+            .then(a.at.cmp(&b.at))
+    };
+    let mut out: Vec<Scored> = match top {
+        Some(_) => scores.iter().filter(|s| s.band == Band::AtRisk).copied().collect(),
+        None => scores.to_vec(),
+    };
+    if let Some(n) = top.filter(|&n| n > 0 && n < out.len()) {
+        out.select_nth_unstable_by(n - 1, by_risk);
+        out.truncate(n);
+    }
+    out.sort_unstable_by(by_risk);
+    if let Some(n) = top {
+        out.truncate(n);
+    }
+    out
+}
+
+/// Every signal per customer, by position in the key-ordered activities.
+struct Inputs {
+    activities: Arc<Vec<CustomerActivity>>,
+    models: Models,
+    satisfaction: Vec<Option<f64>>,
+    support: Vec<u32>,
+    /// Purchase occasions in the last window and the one before.
+    windows: Vec<(u32, u32)>,
+    typical_gap: Option<f64>,
+    today: i64,
+}
+
+impl Inputs {
+    fn gather(
+        activities: Arc<Vec<CustomerActivity>>,
+        models: Models,
+        satisfaction: HashMap<i64, f64>,
+        support: &[(i64, u32)],
+        occasions: &[(i64, i64)],
+        today: i64,
+        c: &Config,
+    ) -> Inputs {
+        let n = activities.len();
+        let index = KeyIndex::new(activities.iter().map(|a| a.key));
+        let mut inputs = Inputs {
+            satisfaction: vec![None; n],
+            support: vec![0; n],
+            windows: vec![(0, 0); n],
+            typical_gap: health::typical_gap(
+                activities.iter().filter_map(|a| mean_gap(a.history.as_ref()?)),
+            ),
+            activities,
+            models,
+            today,
+        };
+        for (key, v) in satisfaction {
+            if let Some(i) = index.get(key) {
+                inputs.satisfaction[i] = Some(v);
+            }
+        }
+        for &(key, n) in support {
+            if let Some(i) = index.get(key) {
+                inputs.support[i] = n;
+            }
+        }
+        for &(key, day) in occasions {
+            let age = today - day;
+            let Some(i) = index.get(key).filter(|_| (0..2 * c.window_days).contains(&age)) else {
+                continue;
+            };
+            let w = &mut inputs.windows[i];
+            if age < c.window_days {
+                w.0 += 1;
+            } else {
+                w.1 += 1;
+            }
+        }
+        inputs
+    }
+
+    fn signals(&self, i: usize) -> Signals {
+        let a = &self.activities[i];
+        let (recent, previous) = self.windows[i];
+        Signals {
+            days_since_purchase: a
+                .history
+                .map(|h| (self.today - day_number(h.last_purchase_at.date_naive())) as f64),
+            mean_gap_days: a.history.as_ref().and_then(mean_gap),
+            p_alive: self.models.p_alive[i],
+            satisfaction: self.satisfaction[i],
+            sentiment: None,
+            support_in_window: self.support[i],
+            days_since_usage: a
+                .last_event_at
+                .map(|t| (self.today - day_number(t.date_naive())).max(0) as f64),
+            occasions_in_window: recent,
+            occasions_in_previous_window: previous,
+        }
+    }
+
+    fn score_all(&self, c: &Config) -> Vec<Scored> {
+        (0..self.activities.len())
+            .filter_map(|i| {
+                let h = health::score(&self.signals(i), c, self.typical_gap)?;
+                Some(Scored {
+                    at: i as u32,
+                    band: h.band,
+                    score: h.score,
+                    value_at_risk: self.models.value[i] * h.churn_risk,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Positions of keys in a key-ordered list: a table when the keys are dense (they are row
+/// ids), a binary search when deletions have left them sparse.
+enum KeyIndex {
+    Dense { base: i64, slots: Vec<u32> },
+    Sorted(Vec<i64>),
+}
+
+impl KeyIndex {
+    fn new(keys: impl Iterator<Item = i64>) -> KeyIndex {
+        let keys: Vec<i64> = keys.collect();
+        let (Some(&lo), Some(&hi)) = (keys.first(), keys.last()) else {
+            return KeyIndex::Sorted(keys);
+        };
+        let span = (hi - lo) as usize + 1;
+        if span > 4 * keys.len() + 1024 {
+            return KeyIndex::Sorted(keys);
+        }
+        let mut slots = vec![u32::MAX; span];
+        for (i, k) in keys.iter().enumerate() {
+            slots[(k - lo) as usize] = i as u32;
+        }
+        KeyIndex::Dense { base: lo, slots }
+    }
+
+    fn get(&self, key: i64) -> Option<usize> {
+        match self {
+            KeyIndex::Dense { base, slots } => {
+                let slot = *slots.get(usize::try_from(key - base).ok()?)?;
+                (slot != u32::MAX).then_some(slot as usize)
+            }
+            KeyIndex::Sorted(keys) => keys.binary_search(&key).ok(),
+        }
+    }
+}
+
+/// Totals, bands and the histogram over every scored customer, with the listed ones.
+fn summarise(
+    as_of: NaiveDate,
+    p: &Params,
+    scored: &[Scored],
+    customers: Vec<CustomerHealth>,
+) -> Report {
     let mut histogram = [0u64; 10];
     let mut bands: Vec<BandTotal> = [Band::Healthy, Band::Watch, Band::AtRisk]
         .into_iter()
         .map(|band| BandTotal { band, customers: 0, value_at_risk: 0.0 })
         .collect();
-    for h in &scored {
+    for h in scored {
         histogram[((h.score / 10.0) as usize).min(9)] += 1;
         let b = bands.iter_mut().find(|b| b.band == h.band).expect("every band is listed");
         b.customers += 1;
@@ -177,14 +340,6 @@ fn summarise(as_of: NaiveDate, p: &Params, mut scored: Vec<CustomerHealth>) -> R
     }
     let n = scored.len();
     let mean_score = (n > 0).then(|| scored.iter().map(|h| h.score).sum::<f64>() / n as f64);
-    let value_at_risk = scored.iter().map(|h| h.value_at_risk).sum();
-    scored.sort_by(|a, b| {
-        b.value_at_risk.total_cmp(&a.value_at_risk).then(a.score.total_cmp(&b.score))
-    });
-    if let Some(top) = p.top {
-        scored.retain(|h| h.band == Band::AtRisk);
-        scored.truncate(top);
-    }
     Report {
         as_of,
         config: p.config,
@@ -193,30 +348,33 @@ fn summarise(as_of: NaiveDate, p: &Params, mut scored: Vec<CustomerHealth>) -> R
         mean_score,
         bands,
         histogram,
-        value_at_risk,
-        customers: scored,
+        value_at_risk: scored.iter().map(|h| h.value_at_risk).sum(),
+        customers,
     }
 }
 
 /// A repeat buyer's mean days between purchase occasions.
-fn mean_gap(row: &SummaryRow) -> Option<f64> {
-    let s = &row.summary;
-    let (first, last) = (s.first_purchase_at?, s.last_purchase_at?);
-    let repeats = s.repeat_occasions();
-    (repeats > 0).then(|| (last - first).num_seconds() as f64 / 86_400.0 / repeats as f64)
+fn mean_gap(h: &PurchaseHistory) -> Option<f64> {
+    let repeats = h.purchase_occasions - 1;
+    (repeats > 0).then(|| {
+        (h.last_purchase_at - h.first_purchase_at).num_seconds() as f64 / 86_400.0 / repeats as f64
+    })
 }
 
-/// P(alive) and predicted value per customer, in the summaries' order.
+/// P(alive) and predicted value per customer, by position in the activities.
 struct Models {
     p_alive: Vec<Option<f64>>,
     value: Vec<f64>,
 }
 
 impl Models {
-    fn fit(all: &[SummaryRow], today: i64, horizon: u32, discount: f64) -> Models {
-        let calibrated: Vec<Option<clv::Calibrated>> =
-            all.iter().map(|r| Some(BuyerDays::of(r)?.calibrated(today, 7.0))).collect();
-        let buyers: Vec<clv::Calibrated> = calibrated.iter().flatten().cloned().collect();
+    fn fit(all: &[CustomerActivity], today: i64, horizon: u32, discount: f64) -> Models {
+        let buyers: Vec<clv::Calibrated> = all
+            .iter()
+            .filter_map(|a| {
+                Some(BuyerDays::from_history(a.history.as_ref()?).calibrated(today, 7.0))
+            })
+            .collect();
         let histories: Vec<bgnbd::History> = buyers.iter().map(|c| c.history).collect();
         let Some(bg) = bgnbd::fit(&histories) else {
             return Models { p_alive: vec![None; all.len()], value: vec![0.0; all.len()] };
@@ -233,16 +391,16 @@ impl Models {
         let mut next = buyers.iter().zip(predictions);
         let (mut p_alive, mut value) =
             (Vec::with_capacity(all.len()), Vec::with_capacity(all.len()));
-        for (row, c) in all.iter().zip(&calibrated) {
-            if c.is_none() {
+        for a in all {
+            let Some(h) = &a.history else {
                 p_alive.push(None);
                 value.push(0.0);
                 continue;
-            }
+            };
             let (c, prediction) = next.next().expect("one prediction per buyer");
             p_alive.push(Some(bg.params.p_alive(&c.history)));
-            // Without a spend model, the customer's own mean order value stands in.
-            let spend = row.summary.mean_purchase_value().to_f64();
+            // Without a spend model, the customer's own mean value per occasion stands in.
+            let spend = h.purchase_value.to_f64() / h.purchase_occasions as f64;
             value.push(prediction.value.unwrap_or(prediction.purchases * spend));
         }
         Models { p_alive, value }
@@ -268,26 +426,4 @@ async fn latest_satisfaction(store: &dyn Store) -> ReportResult<HashMap<i64, f64
         }
     }
     Ok(latest.into_iter().map(|(k, (_, v))| (k, v)).collect())
-}
-
-/// Purchase occasions per customer in the window before `today` and in the one before that.
-async fn occasions_in_windows(
-    store: &dyn Store,
-    today: i64,
-    window: i64,
-) -> ReportResult<HashMap<i64, (u32, u32)>> {
-    let mut out: HashMap<i64, (u32, u32)> = HashMap::new();
-    for (customer, day) in store.purchase_occasions(Some(today - 2 * window + 1)).await? {
-        let age = today - day;
-        if !(0..2 * window).contains(&age) {
-            continue;
-        }
-        let e = out.entry(customer).or_default();
-        if age < window {
-            e.0 += 1;
-        } else {
-            e.1 += 1;
-        }
-    }
-    Ok(out)
 }

@@ -307,6 +307,17 @@ impl Store for PgStore {
         read::purchase_histories(&self.pool).await
     }
 
+    async fn activities(&self) -> StoreResult<Vec<rapport_store::CustomerActivity>> {
+        read::activities(&self.pool).await
+    }
+
+    async fn customer_labels(
+        &self,
+        keys: &[i64],
+    ) -> StoreResult<Vec<rapport_store::CustomerLabel>> {
+        read::customer_labels(&self.pool, keys).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

@@ -9,8 +9,8 @@ use crate::{db_err, ext_id, get, invalid};
 use rapport_core::record::OrderRow;
 use rapport_core::*;
 use rapport_store::{
-    Counts, Kind, Page, PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult,
-    SummaryRow,
+    Counts, CustomerActivity, CustomerLabel, Kind, Page, PurchaseDay, PurchaseHistory, Rating,
+    Record, StoreError, StoreResult, SummaryRow,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
@@ -113,6 +113,51 @@ pub(crate) async fn purchase_histories(pool: &PgPool) -> StoreResult<Vec<Purchas
             first_day_value: Money::from_e4(first_day),
         })
         .collect())
+}
+
+pub(crate) async fn activities(pool: &PgPool) -> StoreResult<Vec<CustomerActivity>> {
+    type Row = (i64, Option<Timestamp>, Option<Timestamp>, i64, i64, i64, Option<Timestamp>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT customer_id, first_purchase_at, last_purchase_at, purchase_occasions,
+                purchase_value_e4, first_day_value_e4, last_event_at
+           FROM customer_summaries ORDER BY customer_id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, first, last, occasions, value, first_day, last_event_at)| {
+            let history = match (first, last) {
+                (Some(first), Some(last)) if occasions > 0 => Some(PurchaseHistory {
+                    key,
+                    first_purchase_at: first,
+                    last_purchase_at: last,
+                    purchase_occasions: occasions,
+                    purchase_value: Money::from_e4(value),
+                    first_day_value: Money::from_e4(first_day),
+                }),
+                _ => None,
+            };
+            CustomerActivity { key, history, last_event_at }
+        })
+        .collect())
+}
+
+pub(crate) async fn customer_labels(
+    pool: &PgPool,
+    keys: &[i64],
+) -> StoreResult<Vec<CustomerLabel>> {
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, external_id, name FROM customers WHERE id = ANY($1) ORDER BY id",
+    )
+    .bind(keys)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(key, id, name)| Ok(CustomerLabel { key, id: ext_id(id)?, name }))
+        .collect()
 }
 
 pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>> {

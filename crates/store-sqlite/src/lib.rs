@@ -333,6 +333,18 @@ impl Store for SqliteStore {
         self.read(read::purchase_histories).await
     }
 
+    async fn activities(&self) -> StoreResult<Vec<rapport_store::CustomerActivity>> {
+        self.read(read::activities).await
+    }
+
+    async fn customer_labels(
+        &self,
+        keys: &[i64],
+    ) -> StoreResult<Vec<rapport_store::CustomerLabel>> {
+        let keys = keys.to_vec();
+        self.read(move |c| read::customer_labels(c, &keys)).await
+    }
+
     async fn summaries(
         &self,
         after: Option<i64>,

@@ -10,8 +10,8 @@ use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
 use rapport_store::{
-    Counts, Kind, Page, PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult,
-    SummaryRow,
+    Counts, CustomerActivity, CustomerLabel, Kind, Page, PurchaseDay, PurchaseHistory, Rating,
+    Record, StoreError, StoreResult, SummaryRow,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -99,6 +99,56 @@ pub(crate) fn purchase_histories(c: &Connection) -> StoreResult<Vec<PurchaseHist
         })
         .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn activities(c: &Connection) -> StoreResult<Vec<CustomerActivity>> {
+    let mut stmt = c
+        .prepare(
+            "SELECT customer_id, first_purchase_at, last_purchase_at, purchase_occasions,
+                    purchase_value_e4, first_day_value_e4, last_event_at
+               FROM customer_summaries ORDER BY customer_id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            let key = r.get(0)?;
+            let first: Option<i64> = r.get(1)?;
+            let last: Option<i64> = r.get(2)?;
+            let occasions: i64 = r.get(3)?;
+            let history = match (first, last) {
+                (Some(first), Some(last)) if occasions > 0 => Some(PurchaseHistory {
+                    key,
+                    first_purchase_at: from_micros(first),
+                    last_purchase_at: from_micros(last),
+                    purchase_occasions: occasions,
+                    purchase_value: Money::from_e4(r.get(4)?),
+                    first_day_value: Money::from_e4(r.get(5)?),
+                }),
+                _ => None,
+            };
+            let last_event_at = r.get::<_, Option<i64>>(6)?.map(from_micros);
+            Ok(CustomerActivity { key, history, last_event_at })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(crate) fn customer_labels(c: &Connection, keys: &[i64]) -> StoreResult<Vec<CustomerLabel>> {
+    let mut stmt = c
+        .prepare_cached("SELECT external_id, name FROM customers WHERE id = ?1")
+        .map_err(db_err)?;
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let label = stmt
+            .query_row([key], |r| Ok(CustomerLabel { key, id: ext(r, 0)?, name: r.get(1)? }))
+            .optional()
+            .map_err(db_err)?;
+        out.extend(label);
+    }
+    Ok(out)
 }
 
 pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
@@ -264,7 +314,7 @@ pub(crate) fn export(
     }
 }
 
-// Activity rows: `SELECT {X_FROM} WHERE ...` with `x` the stream and `c` its customer; the
+// CustomerActivity rows: `SELECT {X_FROM} WHERE ...` with `x` the stream and `c` its customer; the
 // mappers return (internal id, record).
 pub(crate) const EVENT_FROM: &str = "x.id, x.external_id, c.external_id, x.name, x.at, x.properties
     FROM events x JOIN customers c ON c.id = x.customer_id";

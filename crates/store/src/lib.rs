@@ -108,6 +108,13 @@ pub trait Store: Send + Sync {
     /// key order: a few numbers per buyer, for lifetime value at a million customers.
     async fn purchase_histories(&self) -> StoreResult<Vec<PurchaseHistory>>;
 
+    /// Every customer's [`CustomerActivity`] from their summary, in key order: a few numbers per
+    /// customer, for the health score at a million customers.
+    async fn activities(&self) -> StoreResult<Vec<CustomerActivity>>;
+
+    /// The identity of the customers with these keys, in key order; unknown keys are left out.
+    async fn customer_labels(&self, keys: &[i64]) -> StoreResult<Vec<CustomerLabel>>;
+
     /// Summaries in customer-id order, `limit` at a time after `after` (keyset pagination).
     async fn summaries(&self, after: Option<i64>, limit: usize) -> StoreResult<Page<SummaryRow>>;
 

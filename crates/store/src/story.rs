@@ -214,6 +214,31 @@ pub async fn purchase_days(s: &dyn Store) {
             h(b, "2024-02-10 12:00", "2024-02-10 12:00", 1, "5", "5")
         ]
     );
+    // Every customer's activity: the same histories, then a customer who only used the
+    // product (no history, the event's time).
+    let used = Event {
+        id: id("e1"),
+        customer: id("c"),
+        name: "login".into(),
+        at: ts("2024-05-01 10:00"),
+        properties: Default::default(),
+    };
+    s.ingest_events(vec![used], &o).await.unwrap();
+    let activities = s.activities().await.unwrap();
+    let got: Vec<_> = activities.iter().map(|x| (x.history, x.last_event_at)).collect();
+    assert_eq!(
+        got,
+        [
+            (Some(histories[0]), None),
+            (Some(histories[1]), None),
+            (None, Some(ts("2024-05-01 10:00")))
+        ]
+    );
+    let c = activities[2].key;
+    // Labels of the listed keys only, in key order; unknown keys are left out.
+    let labels = s.customer_labels(&[c, a, 999_999_999]).await.unwrap();
+    let labels: Vec<_> = labels.iter().map(|l| (l.key, l.id.as_str())).collect();
+    assert_eq!(labels, [(a, "a"), (c, "c")]);
     // The same occasions without values, in (customer, day) order, from a day on.
     let occasions = [(a, day("2024-01-05")), (a, day("2024-03-01")), (b, day("2024-02-10"))];
     assert_eq!(s.purchase_occasions(None).await.unwrap(), occasions, "the return is no purchase");

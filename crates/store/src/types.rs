@@ -91,6 +91,24 @@ pub struct PurchaseHistory {
     pub first_day_value: Money,
 }
 
+/// What the health score needs of one customer's summary, without the rest of the row or the
+/// customer's identity: the purchase history of a buyer (`None` for a customer who never
+/// bought) and the last product-usage event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerActivity {
+    pub key: i64,
+    pub history: Option<PurchaseHistory>,
+    pub last_event_at: Option<rapport_core::Timestamp>,
+}
+
+/// Who a customer is, for the few rows a report lists by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerLabel {
+    pub key: i64,
+    pub id: ExternalId,
+    pub name: Option<String>,
+}
+
 /// A customer's summary with its identity: `key` is the store's internal number (the keyset
 /// cursor, and the `customer` of [`PurchaseDay`] and [`Rating`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
