@@ -184,11 +184,31 @@ impl Params {
 
     /// [`Params::cumulative_purchases`] with the history's [`Params::decay_logs`] given.
     pub fn cumulative_purchases_with(&self, h: &History, decay_logs: &[f64]) -> Vec<f64> {
+        let scale = self.curve_scale(h);
+        self.purchase_curve(h.x, decay_logs, h.t).into_iter().map(|g| scale * g).collect()
+    }
+
+    /// (a + b + x − 1) / (a − 1) / (1 + odds of having dropped): the factor of eq. 10 that
+    /// holds t_x. E[purchases in k units] is this times [`Params::purchase_curve`] at k, so
+    /// callers with many customers compute the curve once per distinct (x, T).
+    pub fn curve_scale(&self, h: &History) -> f64 {
+        let lead = (self.a + self.b + h.x - 1.0) / (self.a - 1.0);
+        let odds = if h.x > 0.0 { self.odds_dropped(h) } else { 0.0 };
+        lead / (1.0 + odds)
+    }
+
+    /// 1 − ((α + T) / (α + T + k))^(r + x) ₂F₁(r + x, b + x; a + b + x − 1; k / (α + T + k))
+    /// for k = 1..=horizon (the length of `decay_logs`, [`Params::decay_logs`] of T): the part
+    /// of E[purchases in k units] that depends on x and T alone.
+    ///
+    /// The ₂F₁ series of every k has the same coefficients (only z changes), so its terms are
+    /// computed once at the largest z, up to where they stop counting, and each k rescales them
+    /// by (z/z_max)ⁿ without a division.
+    pub fn purchase_curve(&self, x: f64, decay_logs: &[f64], t: f64) -> Vec<f64> {
         let horizon = decay_logs.len() as u32;
         let Params { r, alpha, a, b } = *self;
-        let x = h.x;
         let (sa, sb, sc) = (r + x, b + x, a + b + x - 1.0);
-        let z = |k: f64| k / (alpha + h.t + k);
+        let z = |k: f64| k / (alpha + t + k);
         let z_max = z(f64::from(horizon));
         // The terms at the largest z (coefficient × z_maxⁿ, which stays finite where the
         // coefficients alone would overflow); a smaller z scales term n by (z / z_max)ⁿ.
@@ -203,8 +223,6 @@ impl Params {
                 break;
             }
         }
-        let lead = (a + b + x - 1.0) / (a - 1.0);
-        let odds = if x > 0.0 { self.odds_dropped(h) } else { 0.0 };
         // Steps are summed LANES at a time: the lanes are independent multiply-adds the CPU
         // overlaps (one step alone waits on each multiplication), and the block stops when
         // its largest z, the last lane, has converged.
@@ -229,7 +247,7 @@ impl Params {
             }
             for (j, k) in block.iter().enumerate() {
                 let decay = (sa * decay_logs[*k as usize - 1]).exp();
-                out.push(lead * (1.0 - decay * series[j]) / (1.0 + odds));
+                out.push(1.0 - decay * series[j]);
             }
         }
         out
@@ -277,25 +295,44 @@ fn grouped_log_likelihood(p: &Params, groups: &[(History, f64)]) -> (f64, [f64; 
 /// Identical histories gathered with their counts: the likelihood is a sum over customers,
 /// and many share (x, t_x, T) (a third as many distinct ones among a million demo customers).
 pub fn group(data: &[History]) -> Vec<(History, f64)> {
-    let mut counts: std::collections::HashMap<[u64; 3], (History, f64)> = Default::default();
-    for h in data {
-        counts.entry([h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()]).or_insert((*h, 0.0)).1 += 1.0;
+    // Sorting by the bits and counting runs: the values are non-negative, so bit order is
+    // numeric order, and a fixed order keeps the floating-point sums (and the fit)
+    // independent of anything but the data. Cheaper than hashing a million histories.
+    let key = |h: &History| [h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()];
+    let mut sorted: Vec<History> = data.to_vec();
+    sorted.sort_unstable_by_key(key);
+    let mut groups: Vec<(History, f64)> = Vec::new();
+    for h in sorted {
+        match groups.last_mut() {
+            Some((g, n)) if key(g) == key(&h) => *n += 1.0,
+            _ => groups.push((h, 1.0)),
+        }
     }
-    let mut groups: Vec<(History, f64)> = counts.into_values().collect();
-    // A fixed order, so the floating-point sums (and the fit) do not depend on hashing.
-    groups.sort_unstable_by(|a, b| {
-        (a.0.x, a.0.t_x, a.0.t).partial_cmp(&(b.0.x, b.0.t_x, b.0.t)).expect("finite histories")
-    });
     groups
 }
 
 /// Fits the model by maximum likelihood. Returns `None` without any history.
 pub fn fit(data: &[History]) -> Option<Fit> {
-    if data.is_empty() {
+    let groups = group(data);
+    let (params, iterations, converged) = optimum(&groups, data.len())?;
+    let weighted = |p: &Params| grouped_log_likelihood(p, &groups);
+    let (ll, _) = weighted(&params);
+    let gradient = |p: &[f64; 4]| weighted(&Params::from_array(*p)).1;
+    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
+    Some(Fit { params, std_errors, log_likelihood: ll, iterations, converged })
+}
+
+/// The parameters of [`fit`] alone, without the standard errors (which cost as much as
+/// the fit at a million customers): for scores that use the model but do not report it.
+pub fn fit_params(data: &[History]) -> Option<Params> {
+    Some(optimum(&group(data), data.len())?.0)
+}
+
+/// The maximum-likelihood parameters, iterations and convergence.
+fn optimum(groups: &[(History, f64)], n: usize) -> Option<(Params, usize, bool)> {
+    if groups.is_empty() {
         return None;
     }
-    let groups = group(data);
-    let n = data.len() as f64;
     // With many distinct histories, start from the fit to every 16th of them: that costs a
     // sixteenth per step, and the full data then needs a few steps instead of dozens. The
     // answer is the full data's optimum either way.
@@ -306,13 +343,9 @@ pub fn fit(data: &[History]) -> Option<Fit> {
     } else {
         [0.0; 4]
     };
-    let (theta, iterations, converged) = optim::bfgs(|t| objective(t, &groups, n), start, 500);
-    let params = Params::from_array(theta.map(f64::exp));
-    let weighted = |p: &Params| grouped_log_likelihood(p, &groups);
-    let (ll, _) = weighted(&params);
-    let gradient = |p: &[f64; 4]| weighted(&Params::from_array(*p)).1;
-    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
-    Some(Fit { params, std_errors, log_likelihood: ll, iterations, converged })
+    let (theta, iterations, converged) =
+        optim::bfgs(|t| objective(t, groups, n as f64), start, 500);
+    Some((Params::from_array(theta.map(f64::exp)), iterations, converged))
 }
 
 #[cfg(test)]

@@ -163,8 +163,12 @@ pub struct Prediction {
     pub value: Option<f64>,
 }
 
-/// Expected purchases over `horizon` and discounted value for every customer, in order, each
-/// distinct history computed once (a third as many as customers in the 1M demo).
+/// Expected purchases over `horizon` and discounted value for every customer, in order.
+///
+/// E[purchases in k units] is a per-customer scale (which holds t_x, through P(alive)) times
+/// a curve in k that depends on x and T alone ([`bgnbd::Params::purchase_curve`]), so the
+/// curve and its discounted sum are computed once per distinct (x, T): about 30 times fewer
+/// than customers at a million with T in days.
 pub fn predictions(
     bg: &bgnbd::Params,
     gg: Option<&gammagamma::Params>,
@@ -172,37 +176,36 @@ pub fn predictions(
     horizon: u32,
     discount: f64,
 ) -> Vec<Prediction> {
-    // Distinct histories, each computed once, in parallel.
-    let mut index: std::collections::HashMap<[u64; 3], usize> = Default::default();
-    let mut distinct: Vec<History> = Vec::new();
+    let mut index: std::collections::HashMap<[u64; 2], usize> = Default::default();
+    let mut distinct: Vec<(f64, f64)> = Vec::new();
     let of: Vec<usize> = customers
         .iter()
         .map(|c| {
             let h = c.history;
-            *index.entry([h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits()]).or_insert_with(|| {
-                distinct.push(h);
+            *index.entry([h.x.to_bits(), h.t.to_bits()]).or_insert_with(|| {
+                distinct.push((h.x, h.t));
                 distinct.len() - 1
             })
         })
         .collect();
     drop(index);
-    // The decay terms depend on T alone: once per distinct T (a few thousand at most).
+    // The decay terms depend on T alone: once per distinct T.
     let mut decay_logs: std::collections::HashMap<u64, Vec<f64>> = Default::default();
-    if gg.is_some() && horizon > 0 {
-        for h in &distinct {
-            decay_logs.entry(h.t.to_bits()).or_insert_with(|| bg.decay_logs(h.t, horizon));
+    if horizon > 0 {
+        for &(_, t) in &distinct {
+            decay_logs.entry(t.to_bits()).or_insert_with(|| bg.decay_logs(t, horizon));
         }
     }
-    let per_history: Vec<(f64, f64)> = crate::in_chunks(&distinct, |chunk| {
+    // Per (x, T): the curve at the horizon and its discounted sum.
+    let per_pair: Vec<(f64, f64)> = crate::in_chunks(&distinct, |chunk| {
         chunk
             .iter()
-            .map(|h| {
-                if gg.is_some() && horizon > 0 {
-                    let curve = bg.cumulative_purchases_with(h, &decay_logs[&h.t.to_bits()]);
-                    (curve[curve.len() - 1], discounted(&curve, discount))
-                } else {
-                    (bg.expected_purchases(h, f64::from(horizon)), 0.0)
+            .map(|&(x, t)| {
+                if horizon == 0 {
+                    return (0.0, 0.0);
                 }
+                let curve = bg.purchase_curve(x, &decay_logs[&t.to_bits()], t);
+                (curve[curve.len() - 1], discounted(&curve, discount))
             })
             .collect::<Vec<_>>()
     })
@@ -213,10 +216,12 @@ pub fn predictions(
         .iter()
         .zip(of)
         .map(|(c, i)| {
-            let (purchases, d) = per_history[i];
-            let value =
-                gg.map(|g| d * g.expected_mean_value(c.history.x, c.repeat_mean.unwrap_or(0.0)));
-            Prediction { purchases, value }
+            let (at_horizon, d) = per_pair[i];
+            let scale = bg.curve_scale(&c.history);
+            let value = gg.map(|g| {
+                scale * d * g.expected_mean_value(c.history.x, c.repeat_mean.unwrap_or(0.0))
+            });
+            Prediction { purchases: scale * at_horizon, value }
         })
         .collect()
 }

@@ -122,6 +122,21 @@ fn parallel_log_likelihood(params: &Params, data: &[Prepared]) -> (f64, [f64; 3]
 /// a repeat buyer.
 pub fn fit(data: &[Spend]) -> Option<Fit> {
     let data = prepare(data);
+    let (params, iterations, converged) = optimum(&data)?;
+    let (log_likelihood, _) = parallel_log_likelihood(&params, &data);
+    let gradient = |a: &[f64; 3]| parallel_log_likelihood(&Params::from_array(*a), &data).1;
+    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
+    Some(Fit { params, std_errors, log_likelihood, iterations, converged })
+}
+
+/// The parameters of [`fit`] alone, without the standard errors: for scores that use the
+/// model but do not report it.
+pub fn fit_params(data: &[Spend]) -> Option<Params> {
+    Some(optimum(&prepare(data))?.0)
+}
+
+/// The maximum-likelihood parameters, iterations and convergence.
+fn optimum(data: &[Prepared]) -> Option<(Params, usize, bool)> {
     if data.is_empty() {
         return None;
     }
@@ -141,12 +156,8 @@ pub fn fit(data: &[Spend]) -> Option<Fit> {
     } else {
         [0.0; 3]
     };
-    let (theta, iterations, converged) = optim::bfgs(objective(&data), start, 500);
-    let params = Params::from_array(theta.map(f64::exp));
-    let (log_likelihood, _) = parallel_log_likelihood(&params, &data);
-    let gradient = |a: &[f64; 3]| parallel_log_likelihood(&Params::from_array(*a), &data).1;
-    let std_errors = Params::from_array(optim::standard_errors(gradient, params.to_array()));
-    Some(Fit { params, std_errors, log_likelihood, iterations, converged })
+    let (theta, iterations, converged) = optim::bfgs(objective(data), start, 500);
+    Some((Params::from_array(theta.map(f64::exp)), iterations, converged))
 }
 
 #[cfg(test)]

@@ -88,13 +88,7 @@ pub struct Report {
 }
 
 pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
-    // Ratings do not depend on the day; the activities fix it (the last purchase).
-    let (activities, satisfaction) =
-        tokio::try_join!(async { Ok(store.activities().await?) }, latest_satisfaction(store))?;
-    let last_day = activities
-        .iter()
-        .filter_map(|a| Some(day_number(a.history?.last_purchase_at.date_naive())))
-        .max();
+    let last_day = store.last_purchase_at().await?.map(|t| day_number(t.date_naive()));
     let as_of = match (p.as_of, last_day) {
         (Some(d), Some(l)) if day_number(d) < l => {
             return Err(ReportError::Invalid {
@@ -112,19 +106,31 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     };
     let today = day_number(as_of);
     let c = &p.config;
-    // The models are arithmetic on the activities, the other signals are reads: both at once.
-    let activities = Arc::new(activities);
-    let fitting = {
-        let (activities, horizon, discount) = (activities.clone(), p.horizon_weeks, p.discount);
-        tokio::task::spawn_blocking(move || Models::fit(&activities, today, horizon, discount))
+    // Every read at once, and the models on a blocking thread as soon as the activities are
+    // in: at a million customers the reads and the fit take about as long as each other.
+    let (horizon, discount) = (p.horizon_weeks, p.discount);
+    let modelled = async {
+        let activities = Arc::new(store.activities().await?);
+        let shared = activities.clone();
+        let models =
+            tokio::task::spawn_blocking(move || Models::fit(&shared, today, horizon, discount))
+                .await
+                .map_err(|e| ReportError::Store(StoreError::other(e)))?;
+        Ok::<_, ReportError>((activities, models))
     };
     let since =
         Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
-    let (support, windows) = tokio::try_join!(
-        store.interaction_counts(Channel::Support, since),
-        store.purchase_occasions(Some(today - 2 * c.window_days + 1)),
+    let ((activities, models), satisfaction, support, windows) = tokio::try_join!(
+        modelled,
+        latest_satisfaction(store),
+        async {
+            store.interaction_counts(Channel::Support, since).await.map_err(ReportError::from)
+        },
+        async {
+            let from = today - 2 * c.window_days + 1;
+            store.purchase_occasions(Some(from)).await.map_err(ReportError::from)
+        },
     )?;
-    let models = fitting.await.map_err(|e| ReportError::Store(StoreError::Other(Box::new(e))))?;
     let inputs = Inputs::gather(activities, models, satisfaction, &support, &windows, today, c);
     drop((support, windows));
 
@@ -376,18 +382,12 @@ impl Models {
             })
             .collect();
         let histories: Vec<bgnbd::History> = buyers.iter().map(|c| c.history).collect();
-        let Some(bg) = bgnbd::fit(&histories) else {
+        let Some(bg) = bgnbd::fit_params(&histories) else {
             return Models { p_alive: vec![None; all.len()], value: vec![0.0; all.len()] };
         };
-        let gg = gammagamma::fit(&crate::clv::spends(&buyers));
+        let gg = gammagamma::fit_params(&crate::clv::spends(&buyers));
         let per_week = crate::clv::per_unit_discount(discount, 7.0);
-        let predictions = clv::predictions(
-            &bg.params,
-            gg.as_ref().map(|g| &g.params),
-            &buyers,
-            horizon,
-            per_week,
-        );
+        let predictions = clv::predictions(&bg, gg.as_ref(), &buyers, horizon, per_week);
         let mut next = buyers.iter().zip(predictions);
         let (mut p_alive, mut value) =
             (Vec::with_capacity(all.len()), Vec::with_capacity(all.len()));
@@ -398,7 +398,7 @@ impl Models {
                 continue;
             };
             let (c, prediction) = next.next().expect("one prediction per buyer");
-            p_alive.push(Some(bg.params.p_alive(&c.history)));
+            p_alive.push(Some(bg.p_alive(&c.history)));
             // Without a spend model, the customer's own mean value per occasion stands in.
             let spend = h.purchase_value.to_f64() / h.purchase_occasions as f64;
             value.push(prediction.value.unwrap_or(prediction.purchases * spend));

@@ -307,6 +307,10 @@ impl Store for PgStore {
         read::purchase_histories(&self.pool).await
     }
 
+    async fn last_purchase_at(&self) -> StoreResult<Option<rapport_core::Timestamp>> {
+        read::last_purchase_at(&self.pool).await
+    }
+
     async fn activities(&self) -> StoreResult<Vec<rapport_store::CustomerActivity>> {
         read::activities(&self.pool).await
     }

@@ -115,6 +115,18 @@ pub(crate) async fn purchase_histories(pool: &PgPool) -> StoreResult<Vec<Purchas
         .collect())
 }
 
+pub(crate) async fn last_purchase_at(pool: &PgPool) -> StoreResult<Option<Timestamp>> {
+    // The expression is the one of the summaries_sort_last_purchase index, which answers it.
+    let latest: Option<(Option<Timestamp>,)> = sqlx::query_as(
+        "SELECT last_purchase_at FROM customer_summaries
+          ORDER BY COALESCE(last_purchase_at, '-infinity'::timestamptz) DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(latest.and_then(|r| r.0))
+}
+
 pub(crate) async fn activities(pool: &PgPool) -> StoreResult<Vec<CustomerActivity>> {
     type Row = (i64, Option<Timestamp>, Option<Timestamp>, i64, i64, i64, Option<Timestamp>);
     let rows: Vec<Row> = sqlx::query_as(

@@ -333,6 +333,10 @@ impl Store for SqliteStore {
         self.read(read::purchase_histories).await
     }
 
+    async fn last_purchase_at(&self) -> StoreResult<Option<rapport_core::Timestamp>> {
+        self.read(read::last_purchase_at).await
+    }
+
     async fn activities(&self) -> StoreResult<Vec<rapport_store::CustomerActivity>> {
         self.read(read::activities).await
     }

@@ -101,6 +101,20 @@ pub(crate) fn purchase_histories(c: &Connection) -> StoreResult<Vec<PurchaseHist
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
+pub(crate) fn last_purchase_at(c: &Connection) -> StoreResult<Option<Timestamp>> {
+    // The expression is the one of the summaries_sort_last_purchase index, which answers it.
+    let latest: Option<Option<i64>> = c
+        .query_row(
+            "SELECT last_purchase_at FROM customer_summaries
+              ORDER BY IFNULL(last_purchase_at, -9223372036854775808) DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    Ok(latest.flatten().map(from_micros))
+}
+
 pub(crate) fn activities(c: &Connection) -> StoreResult<Vec<CustomerActivity>> {
     let mut stmt = c
         .prepare(

@@ -108,6 +108,10 @@ pub trait Store: Send + Sync {
     /// key order: a few numbers per buyer, for lifetime value at a million customers.
     async fn purchase_histories(&self) -> StoreResult<Vec<PurchaseHistory>>;
 
+    /// The latest purchase of any customer (`None` before the first), from an index of the
+    /// summaries: what reports take as "now" by default.
+    async fn last_purchase_at(&self) -> StoreResult<Option<rapport_core::Timestamp>>;
+
     /// Every customer's [`CustomerActivity`] from their summary, in key order: a few numbers per
     /// customer, for the health score at a million customers.
     async fn activities(&self) -> StoreResult<Vec<CustomerActivity>>;

@@ -176,6 +176,7 @@ pub async fn orders_and_summaries(s: &dyn Store) {
 /// returns, cancellations and a second order on the same day add none.
 pub async fn purchase_days(s: &dyn Store) {
     let o = IngestOptions::default();
+    assert_eq!(s.last_purchase_at().await.unwrap(), None, "no purchase yet");
     let rows = vec![
         line_row("p1", "a", "2024-01-05 10:00", "x", 1, "5"),
         line_row("p2", "a", "2024-01-05 18:00", "x", 1, "5"),
@@ -214,6 +215,7 @@ pub async fn purchase_days(s: &dyn Store) {
             h(b, "2024-02-10 12:00", "2024-02-10 12:00", 1, "5", "5")
         ]
     );
+    assert_eq!(s.last_purchase_at().await.unwrap(), Some(ts("2024-03-01 09:00")));
     // Every customer's activity: the same histories, then a customer who only used the
     // product (no history, the event's time).
     let used = Event {
