@@ -184,9 +184,21 @@ pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
+/// The smallest and largest customer key, `None` without customers (both from the rowid
+/// b-tree's ends).
+pub(crate) fn customer_key_range(c: &Connection) -> StoreResult<Option<(i64, i64)>> {
+    let (lo, hi): (Option<i64>, Option<i64>) = c
+        .query_row("SELECT MIN(id), MAX(id) FROM customers", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db_err)?;
+    Ok(lo.zip(hi))
+}
+
+/// The occasions of the customers with keys in `lo..=hi`.
 pub(crate) fn purchase_occasions(
     c: &Connection,
     from_day: Option<i64>,
+    lo: i64,
+    hi: i64,
 ) -> StoreResult<Vec<(i64, i64)>> {
     // The (customer_id, status, day) index holds every column, so no table row is read. A
     // scan of it yields rows in index order, which for one status is (customer, day) order;
@@ -196,11 +208,11 @@ pub(crate) fn purchase_occasions(
     let mut stmt = c
         .prepare(
             "SELECT customer_id, day FROM orders INDEXED BY orders_customer
-              WHERE status = 'purchase' AND day >= ?1",
+              WHERE customer_id BETWEEN ?2 AND ?3 AND status = 'purchase' AND day >= ?1",
         )
         .map_err(db_err)?;
     let rows = stmt
-        .query_map([from_day.unwrap_or(i64::MIN)], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map([from_day.unwrap_or(i64::MIN), lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(db_err)?;
     // Room for every order at once (the largest rowid bounds their number): growing by
     // doubling would copy ten million pairs several times over, and reserved pages that are
