@@ -27,6 +27,7 @@
 use chrono::{Duration, NaiveDate};
 use rapport_core::{CustomerSummary, Money};
 use serde::Serialize;
+use std::borrow::Borrow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,11 +134,12 @@ pub fn default_as_of<'a>(
 }
 
 /// RFM for every summary, in order: `None` for customers who never purchased.
-pub fn rfm(summaries: &[CustomerSummary], as_of: NaiveDate) -> Vec<Option<Rfm>> {
+pub fn rfm<S: Borrow<CustomerSummary>>(summaries: &[S], as_of: NaiveDate) -> Vec<Option<Rfm>> {
     let recency =
         |s: &CustomerSummary| s.last_purchase_at.map(|t| (as_of - t.date_naive()).num_days());
     let buyers: Vec<(i64, i64, i64)> = summaries
         .iter()
+        .map(Borrow::borrow)
         .filter(|s| s.purchase_orders > 0)
         .filter_map(|s| Some((recency(s)?, s.purchase_orders, s.purchase_value.e4())))
         .collect();
@@ -148,6 +150,7 @@ pub fn rfm(summaries: &[CustomerSummary], as_of: NaiveDate) -> Vec<Option<Rfm>> 
     summaries
         .iter()
         .map(|s| {
+            let s: &CustomerSummary = s.borrow();
             let days = recency(s).filter(|_| s.purchase_orders > 0)?;
             let (rs, fs) = (r.score(-days), f.score(s.purchase_orders));
             Some(Rfm {

@@ -3,7 +3,7 @@
 use crate::{Dated, ReportError, ReportResult, all_summaries};
 use chrono::NaiveDate;
 use rapport_analytics::rfm::{self, Rfm, Segment};
-use rapport_core::{ExternalId, Money};
+use rapport_core::{CustomerSummary, ExternalId, Money};
 use rapport_store::{Store, SummaryRow};
 use serde::Serialize;
 
@@ -22,7 +22,7 @@ pub async fn score(store: &dyn Store, as_of: Option<NaiveDate>) -> ReportResult<
         None => rfm::default_as_of(customers.iter().map(|c| &c.summary))
             .ok_or(ReportError::NoData("purchases"))?,
     };
-    let summaries: Vec<_> = customers.iter().map(|c| c.summary.clone()).collect();
+    let summaries: Vec<&CustomerSummary> = customers.iter().map(|c| &c.summary).collect();
     let rfm = rfm::rfm(&summaries, as_of);
     Ok(Scored { as_of, customers, rfm })
 }
