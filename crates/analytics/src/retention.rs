@@ -57,26 +57,144 @@ fn months_by_customer(mut purchases: Vec<(u64, i32)>) -> Vec<Vec<i32>> {
 /// column per month from its first up to `as_of`'s month. Purchases after `as_of`'s month are
 /// ignored (the matrix describes the past as of that day).
 pub fn cohorts(purchases: Vec<(u64, i32)>, as_of: NaiveDate) -> Vec<Cohort> {
-    let last = month_index(as_of);
-    let kept = purchases.into_iter().filter(|(_, m)| *m <= last).collect();
-    let customers = months_by_customer(kept);
-    let Some(first) = customers.iter().map(|m| m[0]).min() else { return Vec::new() };
-    let mut rows: Vec<Cohort> = (first..=last)
-        .map(|m| Cohort {
-            month: month_start(m),
-            customers: 0,
-            active: vec![0; (last - m + 1) as usize],
-        })
-        .collect();
-    for months in &customers {
-        let row = &mut rows[(months[0] - first) as usize];
-        row.customers += 1;
-        for m in months {
-            row.active[(m - months[0]) as usize] += 1;
+    tally(purchases, as_of).cohorts()
+}
+
+fn tally(purchases: Vec<(u64, i32)>, as_of: NaiveDate) -> Tally {
+    let mut t = Tally::new(as_of);
+    for months in months_by_customer(purchases) {
+        t.add_customer(&months);
+    }
+    t
+}
+
+/// Cohorts and churn gathered one customer at a time, for purchases that stream in customer
+/// order: it holds counts per month, not the purchases. Tallies of disjoint sets of customers
+/// add up ([`Tally::merge`]).
+#[derive(Debug, Clone)]
+pub struct Tally {
+    last: i32,
+    /// Per first-purchase month: customers, and how many were active k months after.
+    cohorts: Months<(u64, Vec<u64>)>,
+    /// Per month: customers active, and those of them also active the month before.
+    active: Months<(u64, u64)>,
+}
+
+impl Tally {
+    /// An empty tally; months after `as_of`'s are ignored.
+    pub fn new(as_of: NaiveDate) -> Tally {
+        Tally { last: month_index(as_of), cohorts: Months::default(), active: Months::default() }
+    }
+
+    /// One customer's distinct purchase months, ascending.
+    pub fn add_customer(&mut self, months: &[i32]) {
+        let kept = &months[..months.partition_point(|m| *m <= self.last)];
+        let Some(&first) = kept.first() else { return };
+        let (customers, active) = self.cohorts.at(first);
+        *customers += 1;
+        for (i, &m) in kept.iter().enumerate() {
+            let k = (m - first) as usize;
+            if active.len() <= k {
+                active.resize(k + 1, 0);
+            }
+            active[k] += 1;
+            let month = self.active.at(m);
+            month.0 += 1;
+            if i > 0 && kept[i - 1] == m - 1 {
+                month.1 += 1;
+            }
         }
     }
-    rows.retain(|r| r.customers > 0);
-    rows
+
+    /// Adds another tally of other customers (with the same as-of day).
+    pub fn merge(&mut self, other: Tally) {
+        for (m, (customers, active)) in other.cohorts.iter() {
+            let (c, a) = self.cohorts.at(m);
+            *c += customers;
+            if a.len() < active.len() {
+                a.resize(active.len(), 0);
+            }
+            a.iter_mut().zip(active).for_each(|(x, y)| *x += y);
+        }
+        for (m, (active, stayed)) in other.active.iter() {
+            let e = self.active.at(m);
+            e.0 += active;
+            e.1 += stayed;
+        }
+    }
+
+    /// The cohort matrix (see [`cohorts`]).
+    pub fn cohorts(&self) -> Vec<Cohort> {
+        self.cohorts
+            .iter()
+            .filter(|(_, (customers, _))| *customers > 0)
+            .map(|(m, (customers, active))| {
+                let mut active = active.clone();
+                active.resize((self.last - m + 1) as usize, 0);
+                Cohort { month: month_start(m), customers: *customers, active }
+            })
+            .collect()
+    }
+
+    /// Monthly churn (see [`churn`]).
+    pub fn churn(&self) -> Vec<Churn> {
+        let Some(first) = self.active.first() else { return Vec::new() };
+        let count = |m: i32| self.active.get(m).copied().unwrap_or((0, 0));
+        (first + 1..=self.last)
+            .map(|m| {
+                let at_start = count(m - 1).0;
+                let churned = at_start - count(m).1;
+                Churn {
+                    month: month_start(m),
+                    active_at_start: at_start,
+                    churned,
+                    rate: (at_start > 0).then(|| churned as f64 / at_start as f64),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Values per month index in a vector that grows either way as months arrive.
+#[derive(Debug, Clone)]
+struct Months<T> {
+    first: i32,
+    values: Vec<T>,
+}
+
+impl<T> Default for Months<T> {
+    fn default() -> Self {
+        Months { first: 0, values: Vec::new() }
+    }
+}
+
+impl<T: Default + Clone> Months<T> {
+    fn at(&mut self, m: i32) -> &mut T {
+        if self.values.is_empty() {
+            self.first = m;
+        } else if m < self.first {
+            let grow = (self.first - m) as usize;
+            self.values.splice(0..0, std::iter::repeat_n(T::default(), grow));
+            self.first = m;
+        }
+        let i = (m - self.first) as usize;
+        if i >= self.values.len() {
+            self.values.resize(i + 1, T::default());
+        }
+        &mut self.values[i]
+    }
+
+    fn get(&self, m: i32) -> Option<&T> {
+        self.values.get(usize::try_from(m - self.first).ok()?)
+    }
+
+    fn first(&self) -> Option<i32> {
+        (!self.values.is_empty()).then_some(self.first)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (i32, &T)> {
+        self.values.iter().enumerate().map(|(i, v)| (self.first + i as i32, v))
+    }
 }
 
 /// Churn in one month: of the customers who purchased in the month before (active at its
@@ -93,32 +211,7 @@ pub struct Churn {
 /// Monthly churn from the second month with purchases up to `as_of`'s month. "Active" means a
 /// purchase in the month: a customer active in month m−1 and not in m churned in m.
 pub fn churn(purchases: Vec<(u64, i32)>, as_of: NaiveDate) -> Vec<Churn> {
-    let last = month_index(as_of);
-    let kept = purchases.into_iter().filter(|(_, m)| *m <= last).collect();
-    let customers = months_by_customer(kept);
-    let Some(first) = customers.iter().map(|m| m[0]).min() else { return Vec::new() };
-    let span = (last - first + 1) as usize;
-    let (mut active, mut stayed) = (vec![0u64; span], vec![0u64; span]);
-    for months in &customers {
-        for (i, m) in months.iter().enumerate() {
-            active[(m - first) as usize] += 1;
-            if i > 0 && months[i - 1] == m - 1 {
-                stayed[(m - first) as usize] += 1;
-            }
-        }
-    }
-    (1..span)
-        .map(|i| {
-            let at_start = active[i - 1];
-            let churned = at_start - stayed[i];
-            Churn {
-                month: month_start(first + i as i32),
-                active_at_start: at_start,
-                churned,
-                rate: (at_start > 0).then(|| churned as f64 / at_start as f64),
-            }
-        })
-        .collect()
+    tally(purchases, as_of).churn()
 }
 
 /// Customers with at least two purchase orders over customers with at least one.
@@ -155,6 +248,35 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// Customers tallied in two parts (in an order that grows the month range both ways)
+    /// and merged give the tally of all of them at once.
+    #[test]
+    fn tallies_of_disjoint_customers_merge_into_the_whole() {
+        let as_of = day(2024, 6, 30);
+        let customers: Vec<Vec<i32>> = vec![
+            vec![ym(2024, 3), ym(2024, 4), ym(2024, 6)],
+            vec![ym(2023, 11), ym(2023, 12), ym(2024, 7)],
+            vec![ym(2024, 1)],
+            vec![ym(2023, 12), ym(2024, 1), ym(2024, 2), ym(2024, 5)],
+        ];
+        let pairs: Vec<(u64, i32)> = customers
+            .iter()
+            .enumerate()
+            .flat_map(|(c, ms)| ms.iter().map(move |m| (c as u64, *m)))
+            .collect();
+        let (mut left, mut right) = (Tally::new(as_of), Tally::new(as_of));
+        for (i, ms) in customers.iter().enumerate() {
+            if i % 2 == 0 { left.add_customer(ms) } else { right.add_customer(ms) }
+        }
+        left.merge(right);
+        assert_eq!(left.cohorts(), cohorts(pairs.clone(), as_of));
+        assert_eq!(left.churn(), churn(pairs, as_of));
+        let c = left.cohorts();
+        assert_eq!(c[0].month, day(2023, 11, 1));
+        assert_eq!((c[0].customers, c[0].active.len()), (1, 8), "July 2024 is after the as-of day");
+        assert_eq!(c[1].active, [1, 1, 1, 0, 0, 1, 0], "December 2023's customer");
     }
 
     #[test]

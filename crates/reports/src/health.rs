@@ -126,12 +126,9 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
         async {
             store.interaction_counts(Channel::Support, since).await.map_err(ReportError::from)
         },
-        async {
-            let from = today - 2 * c.window_days + 1;
-            store.purchase_occasions(Some(from)).await.map_err(ReportError::from)
-        },
+        occasions_in_windows(store, today, c.window_days),
     )?;
-    let inputs = Inputs::gather(activities, models, satisfaction, &support, &windows, today, c);
+    let inputs = Inputs::gather(activities, models, satisfaction, &support, &windows, today);
     drop((support, windows));
 
     let scores = inputs.score_all(c);
@@ -214,9 +211,8 @@ impl Inputs {
         models: Models,
         satisfaction: HashMap<i64, f64>,
         support: &[(i64, u32)],
-        occasions: &[(i64, i64)],
+        windows: &[(i64, u32, u32)],
         today: i64,
-        c: &Config,
     ) -> Inputs {
         let n = activities.len();
         let index = KeyIndex::new(activities.iter().map(|a| a.key));
@@ -241,16 +237,9 @@ impl Inputs {
                 inputs.support[i] = n;
             }
         }
-        for &(key, day) in occasions {
-            let age = today - day;
-            let Some(i) = index.get(key).filter(|_| (0..2 * c.window_days).contains(&age)) else {
-                continue;
-            };
-            let w = &mut inputs.windows[i];
-            if age < c.window_days {
-                w.0 += 1;
-            } else {
-                w.1 += 1;
+        for &(key, recent, previous) in windows {
+            if let Some(i) = index.get(key) {
+                inputs.windows[i] = (recent, previous);
             }
         }
         inputs
@@ -426,4 +415,35 @@ async fn latest_satisfaction(store: &dyn Store) -> ReportResult<HashMap<i64, f64
         }
     }
     Ok(latest.into_iter().map(|(k, (_, v))| (k, v)).collect())
+}
+
+/// Purchase occasions per customer in the window before `today` and in the one before that,
+/// for the customers with any: (key, recent, previous), folded as the occasions stream in.
+async fn occasions_in_windows(
+    store: &dyn Store,
+    today: i64,
+    window: i64,
+) -> ReportResult<Vec<(i64, u32, u32)>> {
+    let parts = crate::fold_occasions(
+        store,
+        Some(today - 2 * window + 1),
+        Vec::new,
+        |counts: &mut Vec<(i64, u32, u32)>, customer, day| {
+            let age = today - day;
+            if !(0..2 * window).contains(&age) {
+                return;
+            }
+            if counts.last().is_none_or(|c| c.0 != customer) {
+                counts.push((customer, 0, 0));
+            }
+            let c = counts.last_mut().expect("pushed above");
+            if age < window {
+                c.1 += 1;
+            } else {
+                c.2 += 1;
+            }
+        },
+    )
+    .await?;
+    Ok(parts.concat())
 }

@@ -59,6 +59,32 @@ pub async fn for_each_summary(
     }
 }
 
+/// Folds every purchase occasion from `from_day` into one `A` per partition of the customers
+/// ([`Store::purchase_occasion_chunks`]), the partitions concurrently, a chunk at a time: `f`
+/// sees each partition's occasions in (customer, day) order, and no more than a few chunks
+/// are in memory at once.
+pub async fn fold_occasions<A>(
+    store: &dyn Store,
+    from_day: Option<i64>,
+    init: impl Fn() -> A,
+    f: impl Fn(&mut A, i64, i64),
+) -> ReportResult<Vec<A>> {
+    let partitions = store.purchase_occasion_chunks(from_day).await?;
+    let f = &f;
+    let folds = partitions.into_iter().map(|mut chunks| {
+        let mut acc = init();
+        async move {
+            while let Some(chunk) = chunks.recv().await {
+                for (customer, day) in chunk? {
+                    f(&mut acc, customer, day);
+                }
+            }
+            Ok::<A, ReportError>(acc)
+        }
+    });
+    futures_util::future::try_join_all(folds).await
+}
+
 /// The date of a UTC day number (days since 1970-01-01).
 pub fn date(day: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date") + chrono::Duration::days(day)

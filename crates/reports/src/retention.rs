@@ -1,8 +1,8 @@
 //! Repeat purchase (from the summaries), retention cohorts and churn (from purchase occasions).
 
-use crate::{Dated, ReportError, ReportResult, all_summaries, date};
+use crate::{Dated, ReportError, ReportResult, all_summaries, date, fold_occasions};
 use chrono::NaiveDate;
-use rapport_analytics::retention::{self, Churn, Cohort, RepeatPurchase};
+use rapport_analytics::retention::{self, Churn, Cohort, RepeatPurchase, Tally};
 use rapport_store::Store;
 
 pub async fn repeat(store: &dyn Store) -> ReportResult<RepeatPurchase> {
@@ -14,27 +14,23 @@ pub async fn cohorts(
     store: &dyn Store,
     as_of: Option<NaiveDate>,
 ) -> ReportResult<Dated<Vec<Cohort>>> {
-    let (purchases, as_of) = purchases(store, as_of).await?;
-    Ok(Dated { as_of, rows: retention::cohorts(purchases, as_of) })
+    let (tally, as_of) = tally(store, as_of).await?;
+    Ok(Dated { as_of, rows: tally.cohorts() })
 }
 
 pub async fn churn(store: &dyn Store, as_of: Option<NaiveDate>) -> ReportResult<Dated<Vec<Churn>>> {
-    let (purchases, as_of) = purchases(store, as_of).await?;
-    Ok(Dated { as_of, rows: retention::churn(purchases, as_of) })
+    let (tally, as_of) = tally(store, as_of).await?;
+    Ok(Dated { as_of, rows: tally.churn() })
 }
 
 /// How far past the data an as-of day may lie (about ten years).
 const MAX_DAYS_AFTER_DATA: i64 = 3_660;
 
-/// Purchase months as (customer, month) pairs, and the as-of day (default: the day of the
-/// last purchase, so the last month reported is the last with data). Occasions come ordered by
-/// customer and day, so a customer's repeated months are adjacent and dropped here.
-async fn purchases(
-    store: &dyn Store,
-    as_of: Option<NaiveDate>,
-) -> ReportResult<(Vec<(u64, i32)>, NaiveDate)> {
-    let days = store.purchase_occasions(None).await?;
-    let last = date(days.iter().map(|p| p.1).max().ok_or(ReportError::NoData("purchases"))?);
+/// Every customer's purchase months tallied as the occasions stream in, and the as-of day
+/// (default: the day of the last purchase, so the last month reported is the last with data).
+async fn tally(store: &dyn Store, as_of: Option<NaiveDate>) -> ReportResult<(Tally, NaiveDate)> {
+    let last = store.last_purchase_at().await?.ok_or(ReportError::NoData("purchases"))?;
+    let last = last.date_naive();
     let as_of = as_of.unwrap_or(last);
     // Every month up to the as-of day is a column: a far-future day would ask for thousands
     // of empty ones.
@@ -44,12 +40,55 @@ async fn purchases(
             reason: format!("{as_of} is more than ten years after the last purchase ({last})"),
         });
     }
-    let mut pairs: Vec<(u64, i32)> = Vec::with_capacity(days.len());
-    for (customer, day) in days {
-        let pair = (customer as u64, retention::month_index(date(day)));
-        if pairs.last() != Some(&pair) {
-            pairs.push(pair);
+    let parts = fold_occasions(store, None, || MonthFolder::new(as_of), MonthFolder::push).await?;
+    let mut whole = Tally::new(as_of);
+    for part in parts {
+        whole.merge(part.finish());
+    }
+    Ok((whole, as_of))
+}
+
+/// Turns one partition's (customer, day) occasions, in that order, into each customer's
+/// distinct months for the tally, holding one customer's months at a time.
+struct MonthFolder {
+    tally: Tally,
+    customer: Option<i64>,
+    months: Vec<i32>,
+    /// The last day seen and its month: most occasions repeat a customer's day's month.
+    day: (i64, i32),
+}
+
+impl MonthFolder {
+    fn new(as_of: NaiveDate) -> MonthFolder {
+        MonthFolder {
+            tally: Tally::new(as_of),
+            customer: None,
+            months: Vec::new(),
+            day: (i64::MIN, 0),
         }
     }
-    Ok((pairs, as_of))
+
+    fn push(&mut self, customer: i64, day: i64) {
+        if self.customer != Some(customer) {
+            self.flush();
+            self.customer = Some(customer);
+        }
+        if self.day.0 != day {
+            self.day = (day, retention::month_index(date(day)));
+        }
+        let month = self.day.1;
+        if self.months.last() != Some(&month) {
+            self.months.push(month);
+        }
+    }
+
+    fn flush(&mut self) {
+        self.tally.add_customer(&self.months);
+        self.months.clear();
+    }
+
+    fn finish(mut self) -> Tally {
+        self.flush();
+        self.tally
+    }
 }

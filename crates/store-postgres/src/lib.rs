@@ -287,8 +287,12 @@ impl Store for PgStore {
         read::purchase_days(&self.pool).await
     }
 
-    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
-        read::purchase_occasions(&self.pool, from_day).await
+    async fn purchase_occasion_chunks(
+        &self,
+        from_day: Option<i64>,
+    ) -> StoreResult<Vec<rapport_store::OccasionChunks>> {
+        // One partition: PostgreSQL sorts and sends the rows from its own process.
+        Ok(vec![read::purchase_occasion_chunks(self.pool.clone(), from_day)])
     }
 
     async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {

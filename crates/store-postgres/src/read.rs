@@ -6,11 +6,12 @@ use crate::customers::{
 };
 use crate::summary::{COLUMNS, from_row};
 use crate::{db_err, ext_id, get, invalid};
+use futures_util::TryStreamExt;
 use rapport_core::record::OrderRow;
 use rapport_core::*;
 use rapport_store::{
-    Counts, CustomerActivity, CustomerLabel, Kind, Page, PurchaseDay, PurchaseHistory, Rating,
-    Record, StoreError, StoreResult, SummaryRow,
+    Counts, CustomerActivity, CustomerLabel, Kind, OCCASION_CHUNK, OccasionChunks, Page,
+    PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult, SummaryRow,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Transaction};
@@ -186,18 +187,41 @@ pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>
         .collect())
 }
 
-pub(crate) async fn purchase_occasions(
-    pool: &PgPool,
-    from_day: Option<i64>,
-) -> StoreResult<Vec<(i64, i64)>> {
-    sqlx::query_as(
-        "SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase' AND day >= $1
-          ORDER BY customer_id, day",
-    )
-    .bind(from_day.unwrap_or(i64::MIN))
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)
+/// Sends the occasions in chunks from a task of its own; the caller gets the receiver at once.
+pub(crate) fn purchase_occasion_chunks(pool: PgPool, from_day: Option<i64>) -> OccasionChunks {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut rows = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase' AND day >= $1
+              ORDER BY customer_id, day",
+        )
+        .bind(from_day.unwrap_or(i64::MIN))
+        .fetch(&pool);
+        let mut chunk = Vec::with_capacity(OCCASION_CHUNK);
+        loop {
+            match rows.try_next().await {
+                Ok(Some(row)) => {
+                    chunk.push(row);
+                    if chunk.len() == OCCASION_CHUNK {
+                        let full =
+                            std::mem::replace(&mut chunk, Vec::with_capacity(OCCASION_CHUNK));
+                        if tx.send(Ok(full)).await.is_err() {
+                            return; // nobody is listening any more
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(db_err(e))).await;
+                    return;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.send(Ok(chunk)).await;
+        }
+    });
+    rx
 }
 
 pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<Rating>> {

@@ -35,6 +35,7 @@ use rapport_store::{
 use rusqlite::{Connection, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::{Receiver, Sender};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
@@ -121,6 +122,38 @@ impl SqliteStore {
         Ok(conn)
     }
 
+    /// Runs `f` with an idle reader connection (or a new one) on this thread.
+    fn on_reader<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => self.open_reader()?,
+        };
+        let out = f(&conn);
+        self.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        out
+    }
+
+    /// Starts a read that sends its rows in chunks, on a blocking thread with a pooled
+    /// read-only connection, and returns the receiving end at once. The read stops early when
+    /// the receiver is dropped; an error arrives as the last item.
+    async fn read_chunks<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &Sender<StoreResult<T>>) -> StoreResult<()> + Send + 'static,
+    ) -> StoreResult<Receiver<StoreResult<T>>> {
+        let this = self.clone();
+        let permit = self.read_permits.clone().acquire_owned().await.map_err(StoreError::other)?;
+        // A few chunks of slack, so the reader runs ahead of the report while it folds.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            if let Err(e) = this.on_reader(|c| f(c, &tx)) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        Ok(rx)
+    }
+
     /// Runs a read on a blocking thread with a pooled read-only connection.
     async fn read<T: Send + 'static>(
         &self,
@@ -130,14 +163,7 @@ impl SqliteStore {
         let permit = self.read_permits.clone().acquire_owned().await.map_err(StoreError::other)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let idle = this.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match idle {
-                Some(c) => c,
-                None => this.open_reader()?,
-            };
-            let out = f(&conn);
-            this.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
-            out
+            this.on_reader(f)
         })
         .await
         .map_err(StoreError::other)?
@@ -312,19 +338,24 @@ impl Store for SqliteStore {
         self.read(read::purchase_days).await
     }
 
-    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
+    async fn purchase_occasion_chunks(
+        &self,
+        from_day: Option<i64>,
+    ) -> StoreResult<Vec<rapport_store::OccasionChunks>> {
         // Two halves of the customers on two connections: the index scan is SQLite's own
         // work on one core, so halving it nearly halves the wait at ten million orders.
         let Some((lo, hi)) = self.read(read::customer_key_range).await? else {
             return Ok(Vec::new());
         };
         let mid = lo + (hi - lo) / 2;
-        let (mut first, second) = tokio::try_join!(
-            self.read(move |c| read::purchase_occasions(c, from_day, lo, mid)),
-            self.read(move |c| read::purchase_occasions(c, from_day, mid + 1, hi)),
-        )?;
-        first.extend_from_slice(&second);
-        Ok(first)
+        let mut out = Vec::new();
+        for (from, to) in [(lo, mid), (mid + 1, hi)] {
+            out.push(
+                self.read_chunks(move |c, tx| read::purchase_occasions(c, from_day, from, to, tx))
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 
     async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {

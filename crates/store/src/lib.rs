@@ -88,9 +88,27 @@ pub trait Store: Send + Sync {
     async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>>;
 
     /// Every distinct (customer, UTC day) with a purchase order on or after `from_day` (days
-    /// since 1970-01-01; all days without it), ordered by customer then day, without values:
-    /// what cohorts, churn and purchase trends need, read from an index alone.
-    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>>;
+    /// since 1970-01-01; all days without it), without values: what cohorts, churn and
+    /// purchase trends need, read from an index alone. They come in chunks through one channel
+    /// per partition of the customers; each partition is in (customer, day) order, and the
+    /// partitions are read concurrently. Reports fold the chunks as they arrive, so ten
+    /// million orders are never in memory at once.
+    async fn purchase_occasion_chunks(
+        &self,
+        from_day: Option<i64>,
+    ) -> StoreResult<Vec<OccasionChunks>>;
+
+    /// [`Store::purchase_occasion_chunks`] gathered, partition after partition: for tests and
+    /// small data.
+    async fn purchase_occasions(&self, from_day: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
+        let mut out = Vec::new();
+        for mut partition in self.purchase_occasion_chunks(from_day).await? {
+            while let Some(chunk) = partition.recv().await {
+                out.extend(chunk?);
+            }
+        }
+        Ok(out)
+    }
 
     /// The rated feedback of one source (`nps`, `csat`...), for the satisfaction and health
     /// reports.
