@@ -39,26 +39,38 @@ pub fn calibrate(
         .into_iter()
         .filter_map(|(customer, mut days)| {
             days.sort_unstable_by_key(|d| d.0);
-            let first = days[0].0;
-            if first > calibration_end {
-                return None;
-            }
-            let in_cal: Vec<&(i64, f64)> = days.iter().filter(|d| d.0 <= calibration_end).collect();
-            let repeats = &in_cal[1..];
-            let last = in_cal.last().map_or(first, |d| d.0);
-            let history = History {
-                x: repeats.len() as f64,
-                t_x: (last - first) as f64 / unit_days,
-                t: (calibration_end - first) as f64 / unit_days,
-            };
-            let repeat_mean = (!repeats.is_empty())
-                .then(|| repeats.iter().map(|d| d.1).sum::<f64>() / repeats.len() as f64);
-            let holdout = holdout_end.map(|end| {
-                days.iter().filter(|d| d.0 > calibration_end && d.0 <= end).count() as u32
-            });
-            Some(Calibrated { customer, history, repeat_mean, holdout })
+            calibrate_customer(customer, &days, calibration_end, holdout_end, unit_days)
         })
         .collect()
+}
+
+/// One customer's [`calibrate`] from their (day, value) purchase occasions in day order: for
+/// callers that stream occasions customer by customer. `None` for a customer whose first
+/// purchase is after the calibration end.
+pub fn calibrate_customer(
+    customer: u64,
+    days: &[(i64, f64)],
+    calibration_end: i64,
+    holdout_end: Option<i64>,
+    unit_days: f64,
+) -> Option<Calibrated> {
+    let first = days.first()?.0;
+    if first > calibration_end {
+        return None;
+    }
+    let in_cal = &days[..days.partition_point(|d| d.0 <= calibration_end)];
+    let repeats = &in_cal[1..];
+    let last = in_cal.last().map_or(first, |d| d.0);
+    let history = History {
+        x: repeats.len() as f64,
+        t_x: (last - first) as f64 / unit_days,
+        t: (calibration_end - first) as f64 / unit_days,
+    };
+    let repeat_mean = (!repeats.is_empty())
+        .then(|| repeats.iter().map(|d| d.1).sum::<f64>() / repeats.len() as f64);
+    let holdout = holdout_end
+        .map(|end| days.iter().filter(|d| d.0 > calibration_end && d.0 <= end).count() as u32);
+    Some(Calibrated { customer, history, repeat_mean, holdout })
 }
 
 /// One line of the holdout evaluation: customers with `x` repeat occasions in calibration

@@ -91,9 +91,8 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
         let end = buyers.iter().map(|b| b.last).max().ok_or(ReportError::NoData("purchases"))?;
         (buyers.iter().map(|b| b.calibrated(end, unit_days)).collect(), end, None)
     } else {
-        let days = store.purchase_days().await?;
-        let last = days.iter().map(|d| d.day).max().ok_or(ReportError::NoData("purchases"))?;
-        let calibration_end = p.calibration_end.map_or(last, day_number);
+        let last = store.last_purchase_at().await?.ok_or(ReportError::NoData("purchases"))?;
+        let calibration_end = p.calibration_end.map_or(day_number(last.date_naive()), day_number);
         let holdout_end = p.holdout_end.map(day_number);
         if holdout_end.is_some_and(|h| h <= calibration_end) {
             return Err(ReportError::Invalid {
@@ -101,11 +100,8 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
                 reason: "must be after the calibration end".into(),
             });
         }
-        let occasions: Vec<(u64, i64, f64)> =
-            days.iter().map(|d| (d.customer as u64, d.day, d.value.to_f64())).collect();
-        drop(days);
         (
-            clv::calibrate(&occasions, calibration_end, holdout_end, unit_days),
+            calibrated(store, calibration_end, holdout_end, unit_days).await?,
             calibration_end,
             holdout_end,
         )
@@ -197,6 +193,51 @@ impl BuyerDays {
             holdout: None,
         }
     }
+}
+
+/// Every customer's calibration history and holdout count, folded from the purchase days as
+/// they stream in, one customer's days at a time.
+async fn calibrated(
+    store: &dyn Store,
+    calibration_end: i64,
+    holdout_end: Option<i64>,
+    unit_days: f64,
+) -> ReportResult<Vec<clv::Calibrated>> {
+    #[derive(Default)]
+    struct Fold {
+        customer: Option<i64>,
+        days: Vec<(i64, f64)>,
+        out: Vec<clv::Calibrated>,
+    }
+    let flush = |f: &mut Fold| {
+        if let Some(customer) = f.customer {
+            let c = clv::calibrate_customer(
+                customer as u64,
+                &f.days,
+                calibration_end,
+                holdout_end,
+                unit_days,
+            );
+            f.out.extend(c);
+        }
+        f.days.clear();
+    };
+    let partitions = store.purchase_day_chunks().await?;
+    let folds = crate::fold_chunks(partitions, Fold::default, |f, d| {
+        if f.customer != Some(d.customer) {
+            flush(f);
+            f.customer = Some(d.customer);
+        }
+        f.days.push((d.day, d.value.to_f64()));
+    })
+    .await?;
+    Ok(folds
+        .into_iter()
+        .flat_map(|mut f| {
+            flush(&mut f);
+            f.out
+        })
+        .collect())
 }
 
 /// Gamma-Gamma's data: customers with repeat occasions and their mean repeat value.

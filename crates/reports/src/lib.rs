@@ -11,7 +11,7 @@ pub mod rfm;
 pub mod satisfaction;
 
 use chrono::NaiveDate;
-use rapport_store::{Store, StoreError, SummaryRow};
+use rapport_store::{Chunks, Store, StoreError, SummaryRow};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +60,8 @@ pub async fn for_each_summary(
 }
 
 /// Folds every purchase occasion from `from_day` into one `A` per partition of the customers
-/// ([`Store::purchase_occasion_chunks`]), the partitions concurrently, a chunk at a time: `f`
-/// sees each partition's occasions in (customer, day) order, and no more than a few chunks
-/// are in memory at once.
+/// ([`Store::purchase_occasion_chunks`]): `f` sees each partition's occasions in (customer,
+/// day) order.
 pub async fn fold_occasions<A>(
     store: &dyn Store,
     from_day: Option<i64>,
@@ -70,13 +69,23 @@ pub async fn fold_occasions<A>(
     f: impl Fn(&mut A, i64, i64),
 ) -> ReportResult<Vec<A>> {
     let partitions = store.purchase_occasion_chunks(from_day).await?;
+    fold_chunks(partitions, init, |acc, (customer, day)| f(acc, customer, day)).await
+}
+
+/// Folds streamed rows into one `A` per partition, the partitions concurrently, a chunk at a
+/// time, so no more than a few chunks are in memory at once.
+pub async fn fold_chunks<T, A>(
+    partitions: Vec<Chunks<T>>,
+    init: impl Fn() -> A,
+    f: impl Fn(&mut A, T),
+) -> ReportResult<Vec<A>> {
     let f = &f;
     let folds = partitions.into_iter().map(|mut chunks| {
         let mut acc = init();
         async move {
             while let Some(chunk) = chunks.recv().await {
-                for (customer, day) in chunk? {
-                    f(&mut acc, customer, day);
+                for row in chunk? {
+                    f(&mut acc, row);
                 }
             }
             Ok::<A, ReportError>(acc)

@@ -283,8 +283,10 @@ impl Store for PgStore {
         read::customer_summary(&self.pool, customer).await
     }
 
-    async fn purchase_days(&self) -> StoreResult<Vec<rapport_store::PurchaseDay>> {
-        read::purchase_days(&self.pool).await
+    async fn purchase_day_chunks(
+        &self,
+    ) -> StoreResult<Vec<rapport_store::Chunks<rapport_store::PurchaseDay>>> {
+        Ok(vec![read::purchase_day_chunks(self.pool.clone())])
     }
 
     async fn purchase_occasion_chunks(

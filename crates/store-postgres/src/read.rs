@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use rapport_core::record::OrderRow;
 use rapport_core::*;
 use rapport_store::{
-    Counts, CustomerActivity, CustomerLabel, Kind, OCCASION_CHUNK, OccasionChunks, Page,
+    CHUNK, Chunks, Counts, CustomerActivity, CustomerLabel, Kind, OccasionChunks, Page,
     PurchaseDay, PurchaseHistory, Rating, Record, StoreError, StoreResult, SummaryRow,
 };
 use sqlx::postgres::PgRow;
@@ -173,55 +173,69 @@ pub(crate) async fn customer_labels(
         .collect()
 }
 
-pub(crate) async fn purchase_days(pool: &PgPool) -> StoreResult<Vec<PurchaseDay>> {
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT customer_id, day, SUM(total_e4)::bigint FROM orders WHERE status = 'purchase'
-          GROUP BY customer_id, day",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
-    Ok(rows
-        .into_iter()
-        .map(|(customer, day, value)| PurchaseDay { customer, day, value: Money::from_e4(value) })
-        .collect())
+/// Sends the purchase days in (customer, day) order, in chunks, from a task of its own.
+pub(crate) fn purchase_day_chunks(pool: PgPool) -> Chunks<PurchaseDay> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let rows = sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT customer_id, day, SUM(total_e4)::bigint FROM orders WHERE status = 'purchase'
+              GROUP BY customer_id, day ORDER BY customer_id, day",
+        )
+        .fetch(&pool);
+        let day = |(customer, day, value): (i64, i64, i64)| PurchaseDay {
+            customer,
+            day,
+            value: Money::from_e4(value),
+        };
+        send_chunks(rows, day, &tx).await;
+    });
+    rx
 }
 
 /// Sends the occasions in chunks from a task of its own; the caller gets the receiver at once.
 pub(crate) fn purchase_occasion_chunks(pool: PgPool, from_day: Option<i64>) -> OccasionChunks {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(async move {
-        let mut rows = sqlx::query_as::<_, (i64, i64)>(
+        let rows = sqlx::query_as::<_, (i64, i64)>(
             "SELECT DISTINCT customer_id, day FROM orders WHERE status = 'purchase' AND day >= $1
               ORDER BY customer_id, day",
         )
         .bind(from_day.unwrap_or(i64::MIN))
         .fetch(&pool);
-        let mut chunk = Vec::with_capacity(OCCASION_CHUNK);
-        loop {
-            match rows.try_next().await {
-                Ok(Some(row)) => {
-                    chunk.push(row);
-                    if chunk.len() == OCCASION_CHUNK {
-                        let full =
-                            std::mem::replace(&mut chunk, Vec::with_capacity(OCCASION_CHUNK));
-                        if tx.send(Ok(full)).await.is_err() {
-                            return; // nobody is listening any more
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = tx.send(Err(db_err(e))).await;
-                    return;
-                }
-            }
-        }
-        if !chunk.is_empty() {
-            let _ = tx.send(Ok(chunk)).await;
-        }
+        send_chunks(rows, |r| r, &tx).await;
     });
     rx
+}
+
+/// Sends rows in chunks of [`CHUNK`], an error as the last item; stops early when nobody
+/// listens.
+async fn send_chunks<R, T>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    map: impl Fn(R) -> T,
+    tx: &tokio::sync::mpsc::Sender<StoreResult<Vec<T>>>,
+) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        match rows.try_next().await {
+            Ok(Some(row)) => {
+                chunk.push(map(row));
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(Ok(full)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(db_err(e))).await;
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk)).await;
+    }
 }
 
 pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<Rating>> {

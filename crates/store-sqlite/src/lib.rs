@@ -334,8 +334,18 @@ impl Store for SqliteStore {
         self.run(move |c| read::customer_summary(c, &customer)).await
     }
 
-    async fn purchase_days(&self) -> StoreResult<Vec<rapport_store::PurchaseDay>> {
-        self.read(read::purchase_days).await
+    async fn purchase_day_chunks(
+        &self,
+    ) -> StoreResult<Vec<rapport_store::Chunks<rapport_store::PurchaseDay>>> {
+        let Some((lo, hi)) = self.read(read::customer_key_range).await? else {
+            return Ok(Vec::new());
+        };
+        let mid = lo + (hi - lo) / 2;
+        let mut out = Vec::new();
+        for (from, to) in [(lo, mid), (mid + 1, hi)] {
+            out.push(self.read_chunks(move |c, tx| read::purchase_days(c, from, to, tx)).await?);
+        }
+        Ok(out)
     }
 
     async fn purchase_occasion_chunks(

@@ -10,8 +10,8 @@ use rapport_core::record::OrderRow;
 use rapport_core::value::from_micros;
 use rapport_core::*;
 use rapport_store::{
-    Counts, CustomerActivity, CustomerLabel, Kind, OCCASION_CHUNK, Page, PurchaseDay,
-    PurchaseHistory, Rating, Record, StoreError, StoreResult, SummaryRow,
+    CHUNK, Counts, CustomerActivity, CustomerLabel, Kind, Page, PurchaseDay, PurchaseHistory,
+    Rating, Record, StoreError, StoreResult, SummaryRow,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 use tokio::sync::mpsc::Sender;
@@ -166,15 +166,23 @@ pub(crate) fn customer_labels(c: &Connection, keys: &[i64]) -> StoreResult<Vec<C
     Ok(out)
 }
 
-pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
+/// The purchase days of the customers with keys in `lo..=hi`, in (customer, day) order, sent
+/// in chunks.
+pub(crate) fn purchase_days(
+    c: &Connection,
+    lo: i64,
+    hi: i64,
+    tx: &Sender<StoreResult<Vec<PurchaseDay>>>,
+) -> StoreResult<()> {
     let mut stmt = c
         .prepare(
-            "SELECT customer_id, day, SUM(total_e4) FROM orders WHERE status = 'purchase'
-              GROUP BY customer_id, day",
+            "SELECT customer_id, day, SUM(total_e4) FROM orders
+              WHERE customer_id BETWEEN ?1 AND ?2 AND status = 'purchase'
+              GROUP BY customer_id, day ORDER BY customer_id, day",
         )
         .map_err(db_err)?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map([lo, hi], |r| {
             Ok(PurchaseDay {
                 customer: r.get(0)?,
                 day: r.get(1)?,
@@ -182,7 +190,28 @@ pub(crate) fn purchase_days(c: &Connection) -> StoreResult<Vec<PurchaseDay>> {
             })
         })
         .map_err(db_err)?;
-    rows.collect::<Result<_, _>>().map_err(db_err)
+    send_chunks(rows.map(|r| r.map_err(db_err)), tx)
+}
+
+/// Sends rows in chunks of [`CHUNK`]; stops early, without error, when nobody listens.
+fn send_chunks<T>(
+    rows: impl Iterator<Item = StoreResult<T>>,
+    tx: &Sender<StoreResult<Vec<T>>>,
+) -> StoreResult<()> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for row in rows {
+        chunk.push(row?);
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            if tx.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(Ok(chunk));
+    }
+    Ok(())
 }
 
 /// The smallest and largest customer key, `None` without customers (both from the rowid
@@ -216,31 +245,25 @@ pub(crate) fn purchase_occasions(
     let rows = stmt
         .query_map([from_day.unwrap_or(i64::MIN), lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(db_err)?;
-    let mut chunk: Vec<(i64, i64)> = Vec::with_capacity(OCCASION_CHUNK);
-    let mut last = None;
-    for row in rows {
-        let row: (i64, i64) = row.map_err(db_err)?;
+    // Same-day orders give one occasion; the order is checked as the rows pass.
+    let mut last: Option<(i64, i64)> = None;
+    let occasions = rows.map(|r| r.map_err(db_err)).filter_map(move |row| {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => return Some(Err(e)),
+        };
         match last {
-            Some(previous) if previous == row => continue,
-            Some(previous) if previous > row => {
-                return Err(StoreError::Other(
-                    format!("purchase occasions out of index order at customer {}", row.0).into(),
-                ));
-            }
-            _ => last = Some(row),
-        }
-        chunk.push(row);
-        if chunk.len() == OCCASION_CHUNK {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(OCCASION_CHUNK));
-            if tx.blocking_send(Ok(full)).is_err() {
-                return Ok(()); // nobody is listening any more
+            Some(previous) if previous == row => None,
+            Some(previous) if previous > row => Some(Err(StoreError::Other(
+                format!("purchase occasions out of index order at customer {}", row.0).into(),
+            ))),
+            _ => {
+                last = Some(row);
+                Some(Ok(row))
             }
         }
-    }
-    if !chunk.is_empty() {
-        let _ = tx.blocking_send(Ok(chunk));
-    }
-    Ok(())
+    });
+    send_chunks(occasions, tx)
 }
 
 pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<Rating>> {

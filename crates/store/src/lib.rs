@@ -85,7 +85,20 @@ pub trait Store: Send + Sync {
 
     /// Every purchase occasion: one per customer and UTC day with a purchase order, with the
     /// day's purchase value, for cohort, churn and lifetime-value reports.
-    async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>>;
+    /// Streamed like [`Store::purchase_occasion_chunks`]: one channel per partition of the
+    /// customers, each in (customer, day) order.
+    async fn purchase_day_chunks(&self) -> StoreResult<Vec<Chunks<PurchaseDay>>>;
+
+    /// [`Store::purchase_day_chunks`] gathered: for tests and small data.
+    async fn purchase_days(&self) -> StoreResult<Vec<PurchaseDay>> {
+        let mut out = Vec::new();
+        for mut partition in self.purchase_day_chunks().await? {
+            while let Some(chunk) = partition.recv().await {
+                out.extend(chunk?);
+            }
+        }
+        Ok(out)
+    }
 
     /// Every distinct (customer, UTC day) with a purchase order on or after `from_day` (days
     /// since 1970-01-01; all days without it), without values: what cohorts, churn and

@@ -71,11 +71,16 @@ pub struct PurchaseDay {
     pub value: Money,
 }
 
-/// Chunks of (customer key, UTC day) purchase occasions, from [`crate::Store::purchase_occasion_chunks`].
-pub type OccasionChunks = tokio::sync::mpsc::Receiver<crate::StoreResult<Vec<(i64, i64)>>>;
+/// Rows read in chunks through a bounded channel: a read that streams. An error arrives as
+/// the last item.
+pub type Chunks<T> = tokio::sync::mpsc::Receiver<crate::StoreResult<Vec<T>>>;
 
-/// How many occasions a chunk holds: a megabyte.
-pub const OCCASION_CHUNK: usize = 65_536;
+/// Chunks of (customer key, UTC day) purchase occasions, from
+/// [`crate::Store::purchase_occasion_chunks`].
+pub type OccasionChunks = Chunks<(i64, i64)>;
+
+/// How many rows a chunk holds (a megabyte of occasions).
+pub const CHUNK: usize = 65_536;
 
 /// One rated feedback item. `customer` is the store's internal number, as in [`PurchaseDay`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
