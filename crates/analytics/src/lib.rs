@@ -12,6 +12,7 @@ pub mod optim;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
+pub mod sentiment;
 pub mod summary;
 
 /// Runs `f` on fixed chunks of `items` on scoped threads and returns the results in chunk

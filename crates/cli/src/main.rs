@@ -7,6 +7,7 @@ mod db;
 mod demo;
 mod import;
 mod report;
+mod sentiment;
 mod serve;
 mod webhook;
 
@@ -66,6 +67,9 @@ enum Command {
     Migrate,
     /// Recompute every per-customer summary from the raw rows and report any difference.
     Check,
+    /// Score the sentiment of every text in a file (-1..1), one score per row in order (no
+    /// database).
+    Sentiment(sentiment::SentimentArgs),
     /// Time the analytics core on a file (for side-by-side benchmarks; no database).
     Bench {
         #[command(subcommand)]
@@ -97,6 +101,7 @@ async fn run(cli: Cli) -> Result<()> {
     // Benchmarks open no database.
     let command = match cli.command {
         Command::Bench { bench } => return bench::run(bench),
+        Command::Sentiment(args) => return sentiment::run(args),
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -114,6 +119,8 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check => report::run_check(store.as_ref()).await,
-        Command::Bench { .. } => unreachable!("handled before the store opens"),
+        Command::Bench { .. } | Command::Sentiment(_) => {
+            unreachable!("handled before the store opens")
+        }
     }
 }

@@ -408,3 +408,50 @@ fn online_retail_rfm_agrees_with_an_independent_sql_computation() {
         assert_eq!((&got[5], &got[6]), (&m.to_string(), segment), "{customer}: M and segment");
     }
 }
+
+/// `rapport sentiment` on the four VADER ground-truth sets: one score per row, and a Pearson r
+/// against the human ratings at least vaderSentiment 3.3.2's, measured with
+/// scripts/bench-sentiment.sh (from its rounded scores, to six places).
+#[test]
+fn sentiment_on_the_vader_ground_truth_correlates_as_vader_does() {
+    let sets = [
+        ("tweets_GroundTruth.txt", 4200, 0.872217),
+        ("movieReviewSnippets_GroundTruth.txt", 10605, 0.427400),
+        ("amazonReviewSnippets_GroundTruth.txt", 3708, 0.589628),
+        ("nytEditorialSnippets_GroundTruth.txt", 5190, 0.502898),
+    ];
+    for (name, rows, vader_r) in sets {
+        let Some(file) = data(&format!("vader_groundtruth/{name}")) else { return };
+        let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(["sentiment", "--delimiter", "tab", "--no-header", "--column", "3"])
+            .arg(&file)
+            .output()
+            .expect("rapport runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("score"));
+        let ours: Vec<f64> = lines.map(|l| l.parse().unwrap()).collect();
+        let human: Vec<f64> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!((ours.len(), human.len()), (rows, rows), "{name}: one score per row");
+        let r = pearson(&ours, &human);
+        assert!(r >= vader_r - 5e-7, "{name}: r {r:.6} below vaderSentiment's {vader_r}");
+        assert!(ours.iter().all(|s| (-1.0..=1.0).contains(s)));
+    }
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx * syy).sqrt()
+}
