@@ -16,12 +16,43 @@ pub enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Score every text of a VADER ground-truth file (tab separated: id, rating, text) on one
+    /// thread and print the best time of the scoring alone, as scripts/peer/vader_score.py
+    /// times Python's.
+    Sentiment {
+        file: std::path::PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
 }
 
 pub fn run(b: Bench) -> Result<()> {
-    let Bench::Bgnbd { file, runs } = b;
+    match b {
+        Bench::Bgnbd { file, runs } => bgnbd(&file, runs),
+        Bench::Sentiment { file, runs } => sentiment(&file, runs),
+    }
+}
+
+fn sentiment(file: &std::path::Path, runs: u32) -> Result<()> {
     let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let texts: Vec<&str> = text.lines().filter_map(|l| l.splitn(3, '\t').nth(2)).collect();
+    let analyzer = rapport_analytics::sentiment::analyzer();
+    let mut best = f64::INFINITY;
+    let mut total = 0.0;
+    for _ in 0..runs.max(1) {
+        let t0 = Instant::now();
+        total = texts.iter().map(|t| analyzer.score(t)).sum::<f64>();
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let out = serde_json::json!({ "rows": texts.len(), "seconds": best, "score_sum": total });
+    println!("{out}");
+    Ok(())
+}
+
+fn bgnbd(file: &std::path::Path, runs: u32) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let mut histories = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
