@@ -8,7 +8,7 @@
 //! | recency | days since the last purchase `d`, the customer's usual gap `g` | exp(−max(0, d/g − 1)) |
 //! | p_alive | BG/NBD P(alive) | as is |
 //! | satisfaction | the latest NPS (0–10) or CSAT (1–5) rating | rating / 10, (rating − 1) / 4 |
-//! | sentiment | mean sentiment of the customer's feedback (−1..1) | (s + 1) / 2 |
+//! | sentiment | mean sentiment of the customer's feedback in the window (−1..1) | (s + 1) / 2 |
 //! | support | support interactions in the window, `n` | h / (h + n), h = `support_half_load` |
 //! | usage | days since the last product-usage event `e` | exp(−e / `usage_scale_days`) |
 //! | trend | purchase occasions in the last window `a` and the window before `b` | min(1, (a + 1) / (b + 1)) |

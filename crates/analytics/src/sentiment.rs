@@ -41,6 +41,11 @@ pub fn score(text: &str) -> f64 {
     analyzer().score(text)
 }
 
+/// The sentiment of a text as stored: the score × 10⁴ (exact: the score has four decimals).
+pub fn score_e4(text: &str) -> i64 {
+    (score(text) * 1e4).round() as i64
+}
+
 impl Default for Analyzer {
     fn default() -> Self {
         Analyzer::new()

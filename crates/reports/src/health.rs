@@ -120,16 +120,17 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     };
     let since =
         Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
-    let ((activities, models), satisfaction, support, windows) = tokio::try_join!(
+    let ((activities, models), satisfaction, support, mood, windows) = tokio::try_join!(
         modelled,
         latest_satisfaction(store),
         async {
             store.interaction_counts(Channel::Support, since).await.map_err(ReportError::from)
         },
+        async { store.feedback_sentiment(since).await.map_err(ReportError::from) },
         occasions_in_windows(store, today, c.window_days),
     )?;
-    let inputs = Inputs::gather(activities, models, satisfaction, &support, &windows, today);
-    drop((support, windows));
+    let inputs = Inputs::gather(activities, models, satisfaction, &support, &mood, &windows, today);
+    drop((support, mood, windows));
 
     let scores = inputs.score_all(c);
     let listed = listed(&scores, p.top);
@@ -198,6 +199,8 @@ struct Inputs {
     activities: Arc<Vec<CustomerActivity>>,
     models: Models,
     satisfaction: Vec<Option<f64>>,
+    /// Mean feedback sentiment in the window (−1..1).
+    sentiment: Vec<Option<f64>>,
     support: Vec<u32>,
     /// Purchase occasions in the last window and the one before.
     windows: Vec<(u32, u32)>,
@@ -211,6 +214,7 @@ impl Inputs {
         models: Models,
         satisfaction: HashMap<i64, f64>,
         support: &[(i64, u32)],
+        mood: &[(i64, f64, u32)],
         windows: &[(i64, u32, u32)],
         today: i64,
     ) -> Inputs {
@@ -218,6 +222,7 @@ impl Inputs {
         let index = KeyIndex::new(activities.iter().map(|a| a.key));
         let mut inputs = Inputs {
             satisfaction: vec![None; n],
+            sentiment: vec![None; n],
             support: vec![0; n],
             windows: vec![(0, 0); n],
             typical_gap: health::typical_gap(
@@ -230,6 +235,11 @@ impl Inputs {
         for (key, v) in satisfaction {
             if let Some(i) = index.get(key) {
                 inputs.satisfaction[i] = Some(v);
+            }
+        }
+        for &(key, mean, _) in mood {
+            if let Some(i) = index.get(key) {
+                inputs.sentiment[i] = Some(mean);
             }
         }
         for &(key, n) in support {
@@ -255,7 +265,7 @@ impl Inputs {
             mean_gap_days: a.history.as_ref().and_then(mean_gap),
             p_alive: self.models.p_alive[i],
             satisfaction: self.satisfaction[i],
-            sentiment: None,
+            sentiment: self.sentiment[i],
             support_in_window: self.support[i],
             days_since_usage: a
                 .last_event_at

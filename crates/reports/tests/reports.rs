@@ -44,6 +44,16 @@ async fn company(s: &dyn Store) {
         rating("r2", "steady", "csat", 5, "2024-06-11 10:00"),
         rating("r3", "fading", "nps", 2, "2024-05-01 10:00"),
         rating("r4", "once", "nps", 10, "2024-06-21 10:00"),
+        FeedbackRow {
+            text: Some("Today SUX!".into()),
+            rating: None,
+            ..rating("w1", "fading", "email", 0, "2024-06-01 10:00")
+        },
+        FeedbackRow {
+            text: Some("The book was good.".into()),
+            rating: None,
+            ..rating("w2", "steady", "email", 0, "2024-02-01 10:00")
+        },
     ];
     s.ingest_feedback(feedback, &IngestOptions::default()).await.unwrap();
     let tickets = ["2024-04-01", "2024-05-01", "2024-06-01", "2024-06-15"]
@@ -86,6 +96,9 @@ async fn health_scores_rank_the_fading_customer_at_risk_and_weights_are_honoured
     assert_eq!(fading.components.support, Some(1.0 / 3.0));
     assert_eq!(fading.components.satisfaction, Some(0.2), "NPS 2 of 10");
     assert_eq!(steady.components.satisfaction, Some(1.0), "the later CSAT 5, not the NPS 3");
+    // Sentiment of the feedback in the window, on 0..1: "Today SUX!" is -0.5461.
+    assert_eq!(fading.components.sentiment, Some((1.0 - 0.5461) / 2.0));
+    assert_eq!(steady.components.sentiment, None, "its feedback is before the window");
     assert!(
         (fading.value_at_risk - fading.predicted_value * fading.churn_risk).abs() < 1e-9,
         "{fading:?}"

@@ -402,6 +402,7 @@ pub(crate) async fn feedback(
             ("source", Ty::Text),
             ("text", Ty::Text),
             ("rating", Ty::Int),
+            ("sentiment_e4", Ty::Int),
         ],
         time_col: 0,
         stream: Some(FEEDBACK),
@@ -416,6 +417,13 @@ pub(crate) async fn feedback(
                 text(&f.source),
                 opt_text(f.text.as_deref()),
                 V::Int(f.rating.map(i64::from)),
+                // The stored sentiment: none without text (NULL or empty).
+                V::Int(
+                    f.text
+                        .as_deref()
+                        .filter(|t| !t.is_empty())
+                        .map(rapport_analytics::sentiment::score_e4),
+                ),
             ],
         })
         .collect();
@@ -452,4 +460,35 @@ pub(crate) async fn consents(
         })
         .collect();
     upsert(c, &SPEC, items, o).await
+}
+
+/// Scores the feedback stored before sentiment was (schema v5), a batch per statement;
+/// returns how many items were scored.
+pub(crate) async fn backfill_sentiment(pool: &sqlx::PgPool) -> StoreResult<u64> {
+    let mut scored = 0;
+    loop {
+        let batch: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, text FROM feedback
+              WHERE sentiment_e4 IS NULL AND text IS NOT NULL AND text <> '' LIMIT 10000",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+        if batch.is_empty() {
+            return Ok(scored);
+        }
+        let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
+        let e4: Vec<i64> =
+            batch.iter().map(|b| rapport_analytics::sentiment::score_e4(&b.1)).collect();
+        sqlx::query(
+            "UPDATE feedback f SET sentiment_e4 = u.e4
+               FROM unnest($1::bigint[], $2::bigint[]) AS u(id, e4) WHERE f.id = u.id",
+        )
+        .bind(&ids)
+        .bind(&e4)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+        scored += batch.len() as u64;
+    }
 }

@@ -119,6 +119,10 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(16).connect_with(options).await.map_err(db_err)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
+        let scored = activity::backfill_sentiment(&pool).await?;
+        if scored > 0 {
+            tracing::info!(scored, "scored the sentiment of feedback stored before it was kept");
+        }
         Ok(PgStore { pool })
     }
 
@@ -307,6 +311,13 @@ impl Store for PgStore {
         since: rapport_core::Timestamp,
     ) -> StoreResult<Vec<(i64, u32)>> {
         read::interaction_counts(&self.pool, channel, since).await
+    }
+
+    async fn feedback_sentiment(
+        &self,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, f64, u32)>> {
+        read::feedback_sentiment(&self.pool, since).await
     }
 
     async fn purchase_histories(&self) -> StoreResult<Vec<rapport_store::PurchaseHistory>> {

@@ -238,6 +238,21 @@ async fn send_chunks<R, T>(
     }
 }
 
+pub(crate) async fn feedback_sentiment(
+    pool: &PgPool,
+    since: Timestamp,
+) -> StoreResult<Vec<(i64, f64, u32)>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, SUM(sentiment_e4)::bigint, COUNT(*) FROM feedback
+          WHERE sentiment_e4 IS NOT NULL AND created_at >= $1 GROUP BY customer_id",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows.into_iter().map(|(key, sum, n)| (key, sum as f64 / 1e4 / n as f64, n as u32)).collect())
+}
+
 pub(crate) async fn ratings(pool: &PgPool, source: &str) -> StoreResult<Vec<Rating>> {
     let rows: Vec<(i64, Timestamp, i16)> = sqlx::query_as(
         "SELECT customer_id, created_at, rating::smallint FROM feedback

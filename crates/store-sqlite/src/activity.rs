@@ -221,7 +221,7 @@ pub(crate) fn feedback(
 ) -> StoreResult<Vec<RowOutcome>> {
     let spec = Spec {
         table: "feedback",
-        cols: &["created_at", "source", "text", "rating"],
+        cols: &["created_at", "source", "text", "rating", "sentiment_e4"],
         time_col: 0,
         stream: Some(FEEDBACK),
     };
@@ -235,10 +235,53 @@ pub(crate) fn feedback(
                 text(&f.source),
                 opt_text(f.text.as_deref()),
                 f.rating.map_or(Value::Null, |r| Value::Integer(r.into())),
+                sentiment(f.text.as_deref()),
             ],
         })
         .collect();
     upsert(tx, &spec, items, o)
+}
+
+/// The stored sentiment of a feedback text: none without text (NULL or empty).
+fn sentiment(text: Option<&str>) -> Value {
+    match text.filter(|t| !t.is_empty()) {
+        Some(t) => Value::Integer(rapport_analytics::sentiment::score_e4(t)),
+        None => Value::Null,
+    }
+}
+
+/// Scores the feedback stored before sentiment was (schema v5), a batch per transaction;
+/// returns how many items were scored.
+pub(crate) fn backfill_sentiment(conn: &mut rusqlite::Connection) -> StoreResult<u64> {
+    let mut scored = 0;
+    loop {
+        let tx = conn.transaction().map_err(db_err)?;
+        let batch: Vec<(i64, String)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, text FROM feedback INDEXED BY feedback_unscored
+                      WHERE sentiment_e4 IS NULL AND text IS NOT NULL AND text <> '' LIMIT 10000",
+                )
+                .map_err(db_err)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
+            rows.collect::<Result<_, _>>().map_err(db_err)?
+        };
+        if batch.is_empty() {
+            return Ok(scored);
+        }
+        {
+            let mut update = tx
+                .prepare("UPDATE feedback SET sentiment_e4 = ?2 WHERE id = ?1")
+                .map_err(db_err)?;
+            for (id, text) in &batch {
+                update
+                    .execute((id, rapport_analytics::sentiment::score_e4(text)))
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        scored += batch.len() as u64;
+    }
 }
 
 pub(crate) fn consents(

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_idempotency_and_webhooks.sql"),
     ),
     (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
+    (5, "feedback_sentiment", include_str!("../migrations/0005_feedback_sentiment.sql")),
 ];
 
 /// Read connections: at most this many reads run at once, each on its own connection, kept
@@ -103,6 +104,10 @@ impl SqliteStore {
         // evict and re-prepare some of them on every order.
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
+        let scored = activity::backfill_sentiment(&mut conn)?;
+        if scored > 0 {
+            tracing::info!(scored, "scored the sentiment of feedback stored before it was kept");
+        }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
@@ -379,6 +384,13 @@ impl Store for SqliteStore {
         since: rapport_core::Timestamp,
     ) -> StoreResult<Vec<(i64, u32)>> {
         self.read(move |c| read::interaction_counts(c, channel, since)).await
+    }
+
+    async fn feedback_sentiment(
+        &self,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, f64, u32)>> {
+        self.read(move |c| read::feedback_sentiment(c, since)).await
     }
 
     async fn purchase_histories(&self) -> StoreResult<Vec<rapport_store::PurchaseHistory>> {

@@ -281,6 +281,25 @@ pub(crate) fn ratings(c: &Connection, source: &str) -> StoreResult<Vec<Rating>> 
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
+pub(crate) fn feedback_sentiment(
+    c: &Connection,
+    since: Timestamp,
+) -> StoreResult<Vec<(i64, f64, u32)>> {
+    let mut stmt = c
+        .prepare(
+            "SELECT customer_id, SUM(sentiment_e4), COUNT(*) FROM feedback
+              WHERE sentiment_e4 IS NOT NULL AND created_at >= ?1 GROUP BY customer_id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([rapport_core::value::to_micros(since)], |r| {
+            let (sum, n): (i64, u32) = (r.get(1)?, r.get(2)?);
+            Ok((r.get(0)?, sum as f64 / 1e4 / f64::from(n), n))
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
 pub(crate) fn interaction_counts(
     c: &Connection,
     channel: Channel,

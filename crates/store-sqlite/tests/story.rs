@@ -280,3 +280,36 @@ async fn customer_search_pages_in_order_whichever_index_leads() {
         }
     }
 }
+
+/// Feedback stored before sentiment was kept (schema v5) is scored when the store opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_without_sentiment_is_scored_at_open() {
+    use rapport_core::record::{CustomerRef, FeedbackRow};
+    use rapport_core::{ExternalId, value::parse_timestamp};
+    use rapport_store::{IngestOptions, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rapport.db");
+    let row = |n: &str, text: &str| FeedbackRow {
+        id: ExternalId::parse(n).unwrap(),
+        customer: CustomerRef::Id(ExternalId::parse("c").unwrap()),
+        source: "email".into(),
+        text: Some(text.into()),
+        rating: None,
+        created_at: parse_timestamp("2024-03-05 10:00", None).unwrap(),
+    };
+    let since = parse_timestamp("2024-01-01 00:00", None).unwrap();
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        let rows = vec![row("f1", "The book was good."), row("f2", "Today SUX!")];
+        s.ingest_feedback(rows, &IngestOptions::default()).await.unwrap();
+    }
+    // As an older version left them: no sentiment.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE feedback SET sentiment_e4 = NULL", []).unwrap();
+    drop(raw);
+    let s = SqliteStore::open(&path).unwrap();
+    let mood = s.feedback_sentiment(since).await.unwrap();
+    assert_eq!(mood.len(), 1);
+    assert!((mood[0].1 - (0.4404 - 0.5461) / 2.0).abs() < 1e-12, "{mood:?}");
+    assert_eq!(mood[0].2, 2);
+}

@@ -135,6 +135,14 @@ pub trait Store: Send + Sync {
         since: rapport_core::Timestamp,
     ) -> StoreResult<Vec<(i64, u32)>>;
 
+    /// The mean sentiment (−1..1) of each customer's feedback with text created at or after
+    /// `since`, and how many items it averages (customers with none are left out): the
+    /// sentiment of the health score.
+    async fn feedback_sentiment(
+        &self,
+        since: rapport_core::Timestamp,
+    ) -> StoreResult<Vec<(i64, f64, u32)>>;
+
     /// Every buyer's purchase history from their summary (customers with a purchase only), in
     /// key order: a few numbers per buyer, for lifetime value at a million customers.
     async fn purchase_histories(&self) -> StoreResult<Vec<PurchaseHistory>>;

@@ -297,6 +297,29 @@ pub async fn ratings(s: &dyn Store) {
     let mut support = s.interaction_counts(Channel::Support, ts("2024-03-01 00:00")).await.unwrap();
     support.sort_unstable();
     assert_eq!(support, [(a, 2)], "t1 and t5 are before the window, t4 is email");
+
+    // Sentiment is kept per item from its text; the mean per customer in a window.
+    let said = |n: &str, text: Option<&str>, at: &str| FeedbackRow {
+        text: text.map(str::to_string),
+        ..item(n, "c", "email", None, at)
+    };
+    let rows = vec![
+        said("s1", Some("The book was good."), "2024-03-05 10:00"),
+        said("s2", Some("Today SUX!"), "2024-03-06 10:00"),
+        said("s3", None, "2024-03-07 10:00"),
+        said("s4", Some(""), "2024-03-07 11:00"),
+        said("s5", Some("Awful."), "2024-01-07 11:00"),
+    ];
+    s.ingest_feedback(rows.clone(), &IngestOptions::default()).await.unwrap();
+    let again = s.ingest_feedback(rows, &IngestOptions::default()).await.unwrap();
+    assert_eq!(tally(&again), (0, 0, 5, 0), "the same texts give the same sentiment");
+    let c =
+        s.summaries(None, 10).await.unwrap().items.iter().find(|r| r.id == id("c")).unwrap().key;
+    let mood = s.feedback_sentiment(ts("2024-03-01 00:00")).await.unwrap();
+    assert_eq!(mood.len(), 1, "a and b said only 'words' before the window: {mood:?}");
+    let (who, mean, n) = mood[0];
+    assert_eq!((who, n), (c, 2), "no text and empty text have no sentiment; s5 is earlier");
+    assert!((mean - (0.4404 - 0.5461) / 2.0).abs() < 1e-12, "{mean}");
 }
 
 pub async fn reappearing_order_reimports_unchanged(s: &dyn Store) {
