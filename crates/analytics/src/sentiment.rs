@@ -332,17 +332,17 @@ fn idioms_check(mut valence: f64, words: &[Word], i: usize) -> f64 {
     if let Some(v) = before.iter().find_map(|p| special_case(p)) {
         valence = v;
     }
-    if i + 1 < words.len() {
-        if let Some(v) = special_case(&[l(i), l(i + 1)]) {
-            valence = v;
-        }
+    if i + 1 < words.len()
+        && let Some(v) = special_case(&[l(i), l(i + 1)])
+    {
+        valence = v;
     }
-    if i + 2 < words.len() {
-        if let Some(v) = special_case(&[l(i), l(i + 1), l(i + 2)]) {
-            valence = v;
-        }
+    if i + 2 < words.len()
+        && let Some(v) = special_case(&[l(i), l(i + 1), l(i + 2)])
+    {
+        valence = v;
     }
-    for phrase in [&before[3][..], before[4], before[2]] {
+    for phrase in [before[3], before[4], before[2]] {
         if let [a, b] = phrase {
             valence += two_word_booster(a, b);
         }

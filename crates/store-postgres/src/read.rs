@@ -95,7 +95,8 @@ pub(crate) async fn summaries(
 }
 
 pub(crate) async fn purchase_histories(pool: &PgPool) -> StoreResult<Vec<PurchaseHistory>> {
-    let rows: Vec<(i64, Timestamp, Timestamp, i64, i64, i64)> = sqlx::query_as(
+    type Row = (i64, Option<Timestamp>, Option<Timestamp>, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT customer_id, first_purchase_at, last_purchase_at, purchase_occasions,
                 purchase_value_e4, first_day_value_e4
            FROM customer_summaries WHERE purchase_occasions > 0 ORDER BY customer_id",
@@ -105,13 +106,8 @@ pub(crate) async fn purchase_histories(pool: &PgPool) -> StoreResult<Vec<Purchas
     .map_err(db_err)?;
     Ok(rows
         .into_iter()
-        .map(|(key, first, last, occasions, value, first_day)| PurchaseHistory {
-            key,
-            first_purchase_at: first,
-            last_purchase_at: last,
-            purchase_occasions: occasions,
-            purchase_value: Money::from_e4(value),
-            first_day_value: Money::from_e4(first_day),
+        .filter_map(|(key, first, last, occasions, value, first_day)| {
+            PurchaseHistory::from_summary(key, first, last, occasions, value, first_day)
         })
         .collect())
 }
@@ -141,17 +137,8 @@ pub(crate) async fn activities(pool: &PgPool) -> StoreResult<Vec<CustomerActivit
     Ok(rows
         .into_iter()
         .map(|(key, first, last, occasions, value, first_day, last_event_at)| {
-            let history = match (first, last) {
-                (Some(first), Some(last)) if occasions > 0 => Some(PurchaseHistory {
-                    key,
-                    first_purchase_at: first,
-                    last_purchase_at: last,
-                    purchase_occasions: occasions,
-                    purchase_value: Money::from_e4(value),
-                    first_day_value: Money::from_e4(first_day),
-                }),
-                _ => None,
-            };
+            let history =
+                PurchaseHistory::from_summary(key, first, last, occasions, value, first_day);
             CustomerActivity { key, history, last_event_at }
         })
         .collect())

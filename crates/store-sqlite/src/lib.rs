@@ -8,6 +8,7 @@ mod access;
 mod activity;
 mod customers;
 mod idempotency;
+mod migrate;
 mod orders;
 mod read;
 mod records;
@@ -36,18 +37,6 @@ use rusqlite::{Connection, Transaction};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{Receiver, Sender};
-
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../migrations/0001_init.sql")),
-    (2, "access_and_views", include_str!("../migrations/0002_access_and_views.sql")),
-    (
-        3,
-        "idempotency_and_webhooks",
-        include_str!("../migrations/0003_idempotency_and_webhooks.sql"),
-    ),
-    (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
-    (5, "feedback_sentiment", include_str!("../migrations/0005_feedback_sentiment.sql")),
-];
 
 /// Read connections: at most this many reads run at once, each on its own connection, kept
 /// open for reuse. A fixed pool bounds memory (each connection has its own page cache) and
@@ -103,7 +92,7 @@ impl SqliteStore {
         // The order ingest alone cycles through ~20 statements; the default cache (16) would
         // evict and re-prepare some of them on every order.
         conn.set_prepared_statement_cache_capacity(64);
-        migrate(&mut conn)?;
+        migrate::migrate(&mut conn)?;
         let scored = activity::backfill_sentiment(&mut conn)?;
         if scored > 0 {
             tracing::info!(scored, "scored the sentiment of feedback stored before it was kept");
@@ -229,28 +218,6 @@ fn write_tx<T>(
     let out = f(&tx)?;
     if dry_run { tx.rollback() } else { tx.commit() }.map_err(db_err)?;
     Ok(out)
-}
-
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )
-    .map_err(db_err)?;
-    let tx = conn.transaction().map_err(db_err)?;
-    let current: i64 = tx
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
-        .map_err(db_err)?;
-    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        tracing::info!(version, name, "applying SQLite migration");
-        tx.execute_batch(sql).map_err(db_err)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, datetime('now'))",
-            (version, name),
-        )
-        .map_err(db_err)?;
-    }
-    tx.commit().map_err(db_err)
 }
 
 #[async_trait]

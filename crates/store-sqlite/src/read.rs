@@ -87,19 +87,15 @@ pub(crate) fn purchase_histories(c: &Connection) -> StoreResult<Vec<PurchaseHist
                FROM customer_summaries WHERE purchase_occasions > 0 ORDER BY customer_id",
         )
         .map_err(db_err)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(PurchaseHistory {
-                key: r.get(0)?,
-                first_purchase_at: from_micros(r.get(1)?),
-                last_purchase_at: from_micros(r.get(2)?),
-                purchase_occasions: r.get(3)?,
-                purchase_value: Money::from_e4(r.get(4)?),
-                first_day_value: Money::from_e4(r.get(5)?),
-            })
-        })
-        .map_err(db_err)?;
-    rows.collect::<Result<_, _>>().map_err(db_err)
+    let rows = stmt.query_map([], history_from_row).map_err(db_err)?;
+    rows.filter_map(Result::transpose).collect::<Result<_, _>>().map_err(db_err)
+}
+
+/// A purchase history from columns 0 to 5 of a summaries row: key, first and last purchase,
+/// occasions, value and first-day value.
+fn history_from_row(r: &Row<'_>) -> rusqlite::Result<Option<PurchaseHistory>> {
+    let t = |i| Ok::<_, rusqlite::Error>(r.get::<_, Option<i64>>(i)?.map(from_micros));
+    Ok(PurchaseHistory::from_summary(r.get(0)?, t(1)?, t(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
 pub(crate) fn last_purchase_at(c: &Connection) -> StoreResult<Option<Timestamp>> {
@@ -126,21 +122,7 @@ pub(crate) fn activities(c: &Connection) -> StoreResult<Vec<CustomerActivity>> {
         .map_err(db_err)?;
     let rows = stmt
         .query_map([], |r| {
-            let key = r.get(0)?;
-            let first: Option<i64> = r.get(1)?;
-            let last: Option<i64> = r.get(2)?;
-            let occasions: i64 = r.get(3)?;
-            let history = match (first, last) {
-                (Some(first), Some(last)) if occasions > 0 => Some(PurchaseHistory {
-                    key,
-                    first_purchase_at: from_micros(first),
-                    last_purchase_at: from_micros(last),
-                    purchase_occasions: occasions,
-                    purchase_value: Money::from_e4(r.get(4)?),
-                    first_day_value: Money::from_e4(r.get(5)?),
-                }),
-                _ => None,
-            };
+            let (key, history) = (r.get(0)?, history_from_row(r)?);
             let last_event_at = r.get::<_, Option<i64>>(6)?.map(from_micros);
             Ok(CustomerActivity { key, history, last_event_at })
         })

@@ -102,6 +102,28 @@ pub struct PurchaseHistory {
     pub first_day_value: Money,
 }
 
+impl PurchaseHistory {
+    /// From a summary's columns (amounts × 10⁴): `None` for a customer who never purchased.
+    pub fn from_summary(
+        key: i64,
+        first: Option<rapport_core::Timestamp>,
+        last: Option<rapport_core::Timestamp>,
+        occasions: i64,
+        value_e4: i64,
+        first_day_value_e4: i64,
+    ) -> Option<PurchaseHistory> {
+        Some(PurchaseHistory {
+            key,
+            first_purchase_at: first?,
+            last_purchase_at: last?,
+            purchase_occasions: occasions,
+            purchase_value: Money::from_e4(value_e4),
+            first_day_value: Money::from_e4(first_day_value_e4),
+        })
+        .filter(|_| occasions > 0)
+    }
+}
+
 /// What the health score needs of one customer's summary, without the rest of the row or the
 /// customer's identity: the purchase history of a buyer (`None` for a customer who never
 /// bought) and the last product-usage event.

@@ -1,0 +1,41 @@
+//! The schema: numbered SQL migrations applied in order, each once, in one transaction, and
+//! recorded in `schema_migrations`.
+
+use crate::db_err;
+use rapport_store::StoreResult;
+use rusqlite::Connection;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "access_and_views", include_str!("../migrations/0002_access_and_views.sql")),
+    (
+        3,
+        "idempotency_and_webhooks",
+        include_str!("../migrations/0003_idempotency_and_webhooks.sql"),
+    ),
+    (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
+    (5, "feedback_sentiment", include_str!("../migrations/0005_feedback_sentiment.sql")),
+];
+
+/// Applies the migrations not yet applied.
+pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .map_err(db_err)?;
+    let tx = conn.transaction().map_err(db_err)?;
+    let current: i64 = tx
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(db_err)?;
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tracing::info!(version, name, "applying SQLite migration");
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, datetime('now'))",
+            (version, name),
+        )
+        .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)
+}
