@@ -1,6 +1,6 @@
 //! Customer health and the churn-risk list: the signals of every customer gathered from the
-//! summaries, ratings, support interactions and purchase occasions, scored by
-//! [`rapport_analytics::health`], and the at-risk customers ordered by value at risk.
+//! summaries, ratings, feedback sentiment, support interactions and purchase occasions, scored
+//! by [`rapport_analytics::health`], and the at-risk customers ordered by value at risk.
 //!
 //! P(alive) and predicted value come from BG/NBD and Gamma-Gamma fitted in weeks on every
 //! buyer's summary (x = occasions − 1, t_x and T from the first and last purchase days to the
