@@ -169,6 +169,12 @@ fn push_conditions(b: &mut QueryBuilder<Postgres>, q: &RecordQuery) {
                 next(b, format!("x.{} = ", f.field()));
                 b.push_bind(v);
             }
+            FilterValue::Words(words) => {
+                // Letters and digits only, so each quoted word is a plain lexeme.
+                let query: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+                next(b, "x.search @@ to_tsquery('simple', ".into());
+                b.push_bind(query.join(" & ")).push(")");
+            }
         }
     }
     let cmp = if q.descending { "<" } else { ">" };

@@ -71,6 +71,7 @@ story_test!(story_idempotency::idempotency_keys);
 story_test!(story_idempotency::idempotency_keys_expire);
 story_test!(story_idempotency::idempotency_keys_concurrent_claims);
 story_test!(story_records::record_lists);
+story_test!(story_records::feedback_search);
 story_test!(story_records::record_get);
 story_test!(story_records::record_delete);
 story_test!(story_records::order_replacement);

@@ -145,10 +145,19 @@ fn conditions(q: &RecordQuery) -> (Vec<String>, Vec<Value>) {
         }
     }
     for f in &q.filters {
+        if let FilterValue::Words(words) = f.value() {
+            // Each word quoted: a word alone, never FTS5 query syntax.
+            conds
+                .push("x.id IN (SELECT rowid FROM feedback_fts WHERE feedback_fts MATCH ?)".into());
+            let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+            args.push(Value::Text(quoted.join(" ")));
+            continue;
+        }
         conds.push(format!("x.{} = ?", f.field()));
         args.push(match f.value() {
             FilterValue::Text(t) => Value::Text(t.to_string()),
             FilterValue::Bool(b) => Value::Integer(b.into()),
+            FilterValue::Words(_) => unreachable!("handled above"),
         });
     }
     let cmp = if q.descending { "<" } else { ">" };

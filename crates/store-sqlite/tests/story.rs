@@ -108,6 +108,12 @@ async fn record_lists() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn feedback_search() {
+    let (_d, s) = fresh();
+    story_records::feedback_search(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn record_get() {
     let (_d, s) = fresh();
     story_records::record_get(&s).await;

@@ -79,6 +79,7 @@ const FILTERS: &[(Kind, &str)] = &[
     (Kind::Interactions, "channel"),
     (Kind::Interactions, "direction"),
     (Kind::Feedback, "source"),
+    (Kind::Feedback, "q"),
     (Kind::Consents, "purpose"),
     (Kind::Consents, "granted"),
 ];
@@ -136,6 +137,8 @@ pub enum RecordFilter {
     Source(String),
     Purpose(Purpose),
     Granted(bool),
+    /// Full-text search of feedback text: every word must occur (see [`search_words`]).
+    Search(Vec<String>),
 }
 
 /// A filter value as the backends bind it.
@@ -143,6 +146,24 @@ pub enum RecordFilter {
 pub enum FilterValue<'a> {
     Text(&'a str),
     Bool(bool),
+    /// Words that must all occur in the text (full-text index).
+    Words(&'a [String]),
+}
+
+/// The words of a full-text search: runs of letters and digits, lowercased, as both backends'
+/// indexes split text (SQLite FTS5 `unicode61`, PostgreSQL's `simple` configuration), so a
+/// query means the same on both. At most 16.
+pub fn search_words(query: &str) -> Result<Vec<String>, String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    match words.len() {
+        0 => Err("has no words to search for (letters or digits)".into()),
+        n if n > 16 => Err(format!("has {n} words; at most 16 are searched for")),
+        _ => Ok(words),
+    }
 }
 
 impl RecordFilter {
@@ -159,6 +180,7 @@ impl RecordFilter {
             (Kind::Interactions, "channel") => F::Channel(Channel::parse(value)?),
             (Kind::Interactions, "direction") => F::Direction(Direction::parse(value)?),
             (Kind::Feedback, "source") => F::Source(parse_source(value)?),
+            (Kind::Feedback, "q") => F::Search(search_words(&parse_text(value, 500)?)?),
             (Kind::Consents, "purpose") => F::Purpose(Purpose::parse(value)?),
             (Kind::Consents, "granted") => F::Granted(parse_granted(value)?),
             _ => {
@@ -181,6 +203,7 @@ impl RecordFilter {
             RecordFilter::Source(_) => "source",
             RecordFilter::Purpose(_) => "purpose",
             RecordFilter::Granted(_) => "granted",
+            RecordFilter::Search(_) => "q",
         }
     }
 
@@ -197,6 +220,7 @@ impl RecordFilter {
             RecordFilter::Direction(v) => FilterValue::Text(v.as_str()),
             RecordFilter::Purpose(v) => FilterValue::Text(v.as_str()),
             RecordFilter::Granted(b) => FilterValue::Bool(*b),
+            RecordFilter::Search(words) => FilterValue::Words(words),
         }
     }
 

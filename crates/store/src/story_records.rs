@@ -446,3 +446,46 @@ pub async fn create_only(s: &dyn Store) {
     );
     verified(s).await;
 }
+
+/// Full-text search of feedback text: every word must occur, in any case, accents kept;
+/// words are runs of letters and digits on both backends; the index follows updates and
+/// deletes; other filters combine with it.
+pub async fn feedback_search(s: &dyn Store) {
+    let o = IngestOptions::default();
+    let said = |n: &str, who: &str, text: &str| FeedbackRow {
+        text: Some(text.into()),
+        ..feedback(n, who, "email", 5, "2024-03-01")
+    };
+    let rows = vec![
+        said("f1", "c1", "The export to CSV is broken again"),
+        said("f2", "c1", "Love the new export button!"),
+        said("f3", "c2", "Entrega atrasada, produto não chegou"),
+        said("f4", "c2", "e-mail reports arrive late"),
+        FeedbackRow { text: None, ..feedback("f5", "c2", "nps", 9, "2024-03-02") },
+    ];
+    s.ingest_feedback(rows, &o).await.unwrap();
+    let k = Kind::Feedback;
+    let find = |q: &'static str| move |rq: &mut RecordQuery| rq.filters.push(filter(k, "q", q));
+    assert_eq!(ids(s, k, find("EXPORT")).await, ["f1", "f2"]);
+    assert_eq!(ids(s, k, find("export, broken")).await, ["f1"], "every word must occur");
+    assert_eq!(ids(s, k, find("não")).await, ["f3"]);
+    assert_eq!(ids(s, k, find("nao")).await, Vec::<String>::new(), "accents are kept");
+    assert_eq!(ids(s, k, find("e-mail")).await, ["f4"]);
+    assert_eq!(ids(s, k, find("mail")).await, ["f4"]);
+    assert_eq!(ids(s, k, find("exp")).await, Vec::<String>::new(), "whole words");
+    let c1_exports = |q: &mut RecordQuery| {
+        q.customer = Some(id("c1"));
+        q.filters.push(filter(k, "q", "export"));
+        q.sort = RecordSort::Time;
+        q.descending = true;
+    };
+    assert_eq!(ids(s, k, c1_exports).await, ["f2", "f1"], "same time: by id, descending");
+    // A new text replaces the old one in the index; a deleted item leaves it.
+    s.ingest_feedback(vec![said("f2", "c1", "Love the new dashboard")], &o).await.unwrap();
+    assert_eq!(ids(s, k, find("export")).await, ["f1"]);
+    assert_eq!(ids(s, k, find("dashboard")).await, ["f2"]);
+    s.delete_record(k, &id("f1")).await.unwrap();
+    assert_eq!(ids(s, k, find("export")).await, Vec::<String>::new());
+    let err = RecordFilter::parse(k, "q", "!!! ...").unwrap_err();
+    assert_eq!(err, "has no words to search for (letters or digits)");
+}

@@ -93,6 +93,9 @@ fn description(kind: Kind, name: &str) -> String {
         "granted" => "`true` for grants, `false` for revocations.".into(),
         "name" => "The event name, exactly.".into(),
         "source" => "Where the feedback came from (`nps`, `app_store`...).".into(),
+        "q" => "Full-text search of the text: items holding every word (runs of letters and \
+                digits, any case; up to 16 words)."
+            .into(),
         "sort" => match kind.time_field() {
             Some(t) => format!("`id` (insertion order, the default) or `{t}`; `-` for descending."),
             None => "`id` (insertion order, the default); `-id` for descending.".into(),
