@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Full-text search of feedback through the API: serves DB, then times one request per query word
-# (`GET /api/v1/feedback?q=WORD&limit=50`, the first page) with curl, after one warm-up pass,
-# and prints p50/p95/max overall and per third of the word list (common, middling, rare words).
+# (`GET /api/v1/feedback?q=WORD&limit=50`, the first page) with curl, after one warm-up pass, in
+# insertion order and newest first (`sort=-created_at`, the inbox's order), and prints
+# p50/p95/max overall and per third of the word list (common, middling, rare words).
 # Usage: scripts/bench-search.sh DB WORDS   (scripts/gen-feedback-data.py makes both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +19,16 @@ server=$!
 trap 'kill $server 2> /dev/null; rm -rf "$work"' EXIT
 until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do sleep 0.2; done
 run() {
+  local sort="$1"
   while read -r w; do
     curl -s -o "$work/page" -w "%{http_code} %{time_total} $w\n" -H "Authorization: Bearer $key" \
-      "http://127.0.0.1:$port/api/v1/feedback?q=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$w")&limit=50"
+      "http://127.0.0.1:$port/api/v1/feedback?q=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$w")&limit=50&sort=$sort"
   done < "$words"
 }
-run > /dev/null
-run > "$work/times"
+for sort in id -created_at; do
+run "$sort" > /dev/null
+run "$sort" > "$work/times"
+echo "sort=$sort"
 python3 - "$work/times" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
@@ -37,3 +41,4 @@ third = len(rows) // 3
 show("all", rows)
 show("common", rows[:third]); show("middling", rows[third:2 * third]); show("rare", rows[2 * third:])
 PY
+done
