@@ -148,6 +148,28 @@ impl SqliteStore {
         Ok(rx)
     }
 
+    /// Starts `scan` over two halves of the customer keys, each on its own connection: the
+    /// scan of an index is SQLite's own work on one core, so halving it nearly halves the wait
+    /// at ten million orders. One channel of chunks per half, in key order.
+    async fn read_halves<T: Send + 'static>(
+        &self,
+        scan: impl Fn(&Connection, i64, i64, &Sender<StoreResult<Vec<T>>>) -> StoreResult<()>
+        + Clone
+        + Send
+        + 'static,
+    ) -> StoreResult<Vec<rapport_store::Chunks<T>>> {
+        let Some((lo, hi)) = self.read(read::customer_key_range).await? else {
+            return Ok(Vec::new());
+        };
+        let mid = lo + (hi - lo) / 2;
+        let mut out = Vec::new();
+        for (from, to) in [(lo, mid), (mid + 1, hi)] {
+            let scan = scan.clone();
+            out.push(self.read_chunks(move |c, tx| scan(c, from, to, tx)).await?);
+        }
+        Ok(out)
+    }
+
     /// Runs a read on a blocking thread with a pooled read-only connection.
     async fn read<T: Send + 'static>(
         &self,
@@ -309,35 +331,15 @@ impl Store for SqliteStore {
     async fn purchase_day_chunks(
         &self,
     ) -> StoreResult<Vec<rapport_store::Chunks<rapport_store::PurchaseDay>>> {
-        let Some((lo, hi)) = self.read(read::customer_key_range).await? else {
-            return Ok(Vec::new());
-        };
-        let mid = lo + (hi - lo) / 2;
-        let mut out = Vec::new();
-        for (from, to) in [(lo, mid), (mid + 1, hi)] {
-            out.push(self.read_chunks(move |c, tx| read::purchase_days(c, from, to, tx)).await?);
-        }
-        Ok(out)
+        self.read_halves(read::purchase_days).await
     }
 
     async fn purchase_occasion_chunks(
         &self,
         from_day: Option<i64>,
     ) -> StoreResult<Vec<rapport_store::OccasionChunks>> {
-        // Two halves of the customers on two connections: the index scan is SQLite's own
-        // work on one core, so halving it nearly halves the wait at ten million orders.
-        let Some((lo, hi)) = self.read(read::customer_key_range).await? else {
-            return Ok(Vec::new());
-        };
-        let mid = lo + (hi - lo) / 2;
-        let mut out = Vec::new();
-        for (from, to) in [(lo, mid), (mid + 1, hi)] {
-            out.push(
-                self.read_chunks(move |c, tx| read::purchase_occasions(c, from_day, from, to, tx))
-                    .await?,
-            );
-        }
-        Ok(out)
+        self.read_halves(move |c, lo, hi, tx| read::purchase_occasions(c, from_day, lo, hi, tx))
+            .await
     }
 
     async fn ratings(&self, source: &str) -> StoreResult<Vec<rapport_store::Rating>> {
