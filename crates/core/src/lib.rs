@@ -10,6 +10,7 @@ pub mod error;
 pub mod money;
 pub mod record;
 pub mod summary;
+pub mod survey;
 pub mod value;
 mod vocabulary;
 

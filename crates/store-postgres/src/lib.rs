@@ -34,6 +34,7 @@ mod read;
 mod records;
 mod resolve;
 mod summary;
+mod survey;
 mod view;
 
 use async_trait::async_trait;

@@ -6,7 +6,7 @@ use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_idempotency,
-    story_records, story_views,
+    story_records, story_surveys, story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
@@ -76,6 +76,7 @@ story_test!(story_records::record_get);
 story_test!(story_records::record_delete);
 story_test!(story_records::order_replacement);
 story_test!(story_records::create_only);
+story_test!(story_surveys::surveys_invitations_and_responses);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "record_lists", include_str!("../migrations/0004_record_lists.sql")),
     (5, "feedback_sentiment", include_str!("../migrations/0005_feedback_sentiment.sql")),
     (6, "feedback_search", include_str!("../migrations/0006_feedback_search.sql")),
+    (7, "surveys", include_str!("../migrations/0007_surveys.sql")),
 ];
 
 /// Applies the migrations not yet applied.

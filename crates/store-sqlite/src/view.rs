@@ -385,6 +385,8 @@ pub(crate) fn delete_customer(tx: &Transaction<'_>, id: &ExternalId) -> StoreRes
         "DELETE FROM events WHERE customer_id = ?1",
         "DELETE FROM interactions WHERE customer_id = ?1",
         "DELETE FROM feedback WHERE customer_id = ?1",
+        "DELETE FROM survey_tokens WHERE customer_id = ?1",
+        "DELETE FROM survey_responses WHERE customer_id = ?1",
         "DELETE FROM consents WHERE customer_id = ?1",
         "DELETE FROM customer_summaries WHERE customer_id = ?1",
         "DELETE FROM customers WHERE id = ?1",

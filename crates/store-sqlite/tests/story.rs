@@ -1,7 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
-use rapport_store::{story, story_idempotency, story_records, story_views};
+use rapport_store::{story, story_idempotency, story_records, story_surveys, story_views};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -318,4 +318,10 @@ async fn feedback_without_sentiment_is_scored_at_open() {
     assert_eq!(mood.len(), 1);
     assert!((mood[0].1 - (0.4404 - 0.5461) / 2.0).abs() < 1e-12, "{mood:?}");
     assert_eq!(mood[0].2, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn surveys_invitations_and_responses() {
+    let (_d, s) = fresh();
+    story_surveys::surveys_invitations_and_responses(&s).await;
 }

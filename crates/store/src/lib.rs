@@ -14,7 +14,9 @@ mod records;
 pub mod story;
 pub mod story_idempotency;
 pub mod story_records;
+pub mod story_surveys;
 pub mod story_views;
+mod survey;
 mod types;
 
 pub use access::AccessStore;
@@ -23,6 +25,7 @@ pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredRespons
 pub use kind::Kind;
 pub use query::*;
 pub use records::*;
+pub use survey::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -220,9 +223,9 @@ pub trait Store: Send + Sync {
 
 /// What the server needs of a database: customer data, access control and idempotency
 /// records, on one backend.
-pub trait Backend: Store + AccessStore + IdempotencyStore {}
+pub trait Backend: Store + AccessStore + IdempotencyStore + SurveyStore {}
 
-impl<T: Store + AccessStore + IdempotencyStore> Backend for T {}
+impl<T: Store + AccessStore + IdempotencyStore + SurveyStore> Backend for T {}
 
 /// Reads every page of an export, for tests and small tables.
 pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record>> {
