@@ -9,6 +9,7 @@ pub mod health;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
+pub mod survey;
 
 use chrono::NaiveDate;
 use rapport_store::{Chunks, Store, StoreError, SummaryRow};

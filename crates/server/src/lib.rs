@@ -16,6 +16,7 @@ pub mod limit;
 mod observe;
 pub mod pages;
 pub mod report_cache;
+pub mod surveys;
 pub mod verified;
 
 use axum::Router;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes().route_layer(idempotent))
         .merge(hooks::routes())
         .merge(pages::routes())
+        .merge(pages::respond::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))

@@ -5,6 +5,8 @@ CREATE TABLE surveys (
     definition  TEXT NOT NULL,
     version     BIGINT NOT NULL DEFAULT 1,
     embed_token TEXT NOT NULL,
+    -- Signs the customer ids that embedding sites vouch for (HMAC-SHA256).
+    embed_secret TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL
 );

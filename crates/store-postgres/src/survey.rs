@@ -9,8 +9,8 @@ use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::survey::{self, Answer, Survey};
 use rapport_core::{ExternalId, Timestamp};
 use rapport_store::{
-    Audience, AudienceFilter, AudienceMember, IngestOptions, NewResponse, ResponseRow, RowOutcome,
-    StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
+    Audience, AudienceFilter, AudienceMember, EmbedKeys, IngestOptions, NewResponse, ResponseRow,
+    RowOutcome, StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -36,7 +36,7 @@ async fn survey_key(c: &mut PgConnection, id: &ExternalId) -> StoreResult<i64> {
         .ok_or_else(|| StoreError::NotFound(format!("survey '{id}'")))
 }
 
-const INFO: &str = "SELECT s.definition, s.embed_token, s.created_at,
+const INFO: &str = "SELECT s.definition, s.embed_token, s.embed_secret, s.created_at,
       (SELECT COUNT(*) FROM survey_tokens t WHERE t.survey_id = s.id AND t.customer_id IS NOT NULL),
       (SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id),
       (SELECT MAX(r.at) FROM survey_responses r WHERE r.survey_id = s.id)
@@ -46,10 +46,11 @@ fn info_from_row(r: &PgRow) -> StoreResult<SurveyInfo> {
     Ok(SurveyInfo {
         survey: parse_def(&get::<String>(r, 0)?)?,
         embed_token: get(r, 1)?,
-        created_at: get(r, 2)?,
-        invited: get(r, 3)?,
-        responses: get(r, 4)?,
-        last_response_at: get(r, 5)?,
+        embed_secret: get(r, 2)?,
+        created_at: get(r, 3)?,
+        invited: get(r, 4)?,
+        responses: get(r, 5)?,
+        last_response_at: get(r, 6)?,
     })
 }
 
@@ -214,8 +215,7 @@ impl SurveyStore for PgStore {
     async fn put_survey(
         &self,
         survey: &Survey,
-        embed_token: &str,
-        embed_digest: &str,
+        embed: &EmbedKeys,
         now: Timestamp,
     ) -> StoreResult<RowOutcome> {
         let def = serde_json::to_string(survey).map_err(json_err)?;
@@ -243,12 +243,13 @@ impl SurveyStore for PgStore {
             }
             None => {
                 let key: i64 = sqlx::query_scalar(
-                    "INSERT INTO surveys (external_id, definition, embed_token, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                    "INSERT INTO surveys (external_id, definition, embed_token, embed_secret, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
                 )
                 .bind(survey.id.as_str())
                 .bind(&def)
-                .bind(embed_token)
+                .bind(&embed.token)
+                .bind(&embed.secret)
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
@@ -256,7 +257,7 @@ impl SurveyStore for PgStore {
                 sqlx::query(
                     "INSERT INTO survey_tokens (digest, survey_id, created_at) VALUES ($1, $2, $3)",
                 )
-                .bind(embed_digest)
+                .bind(&embed.digest)
                 .bind(key)
                 .bind(now)
                 .execute(&mut *tx)

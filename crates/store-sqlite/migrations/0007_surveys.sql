@@ -7,6 +7,8 @@ CREATE TABLE surveys (
     definition  TEXT NOT NULL,
     version     INTEGER NOT NULL DEFAULT 1,
     embed_token TEXT NOT NULL,
+    -- Signs the customer ids that embedding sites vouch for (HMAC-SHA256).
+    embed_secret TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );

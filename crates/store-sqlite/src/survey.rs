@@ -7,8 +7,8 @@ use rapport_core::survey::{self, Answer, Survey};
 use rapport_core::value::{from_micros, to_micros};
 use rapport_core::{ExternalId, Timestamp};
 use rapport_store::{
-    Audience, AudienceFilter, AudienceMember, IngestOptions, NewResponse, ResponseRow, RowOutcome,
-    StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
+    Audience, AudienceFilter, AudienceMember, EmbedKeys, IngestOptions, NewResponse, ResponseRow,
+    RowOutcome, StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
@@ -37,7 +37,7 @@ fn survey_key(c: &Connection, id: &ExternalId) -> StoreResult<(i64, Survey)> {
 fn put_survey(
     tx: &Transaction<'_>,
     s: &Survey,
-    embed: (&str, &str),
+    embed: &EmbedKeys,
     now: i64,
 ) -> StoreResult<RowOutcome> {
     let def = serde_json::to_string(s).map_err(json_err)?;
@@ -61,14 +61,14 @@ fn put_survey(
         }
         None => {
             tx.execute(
-                "INSERT INTO surveys (external_id, definition, embed_token, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-                (s.id.as_str(), &def, embed.0, now),
+                "INSERT INTO surveys (external_id, definition, embed_token, embed_secret, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                (s.id.as_str(), &def, &embed.token, &embed.secret, now),
             )
             .map_err(db_err)?;
             tx.execute(
                 "INSERT INTO survey_tokens (digest, survey_id, created_at) VALUES (?1, ?2, ?3)",
-                (embed.1, tx.last_insert_rowid(), now),
+                (&embed.digest, tx.last_insert_rowid(), now),
             )
             .map_err(db_err)?;
             Ok(RowOutcome::Inserted)
@@ -76,24 +76,28 @@ fn put_survey(
     }
 }
 
-const INFO: &str = "SELECT s.definition, s.embed_token, s.created_at,
+const INFO: &str = "SELECT s.definition, s.embed_token, s.embed_secret, s.created_at,
       (SELECT COUNT(*) FROM survey_tokens t WHERE t.survey_id = s.id AND t.customer_id IS NOT NULL),
       (SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id),
       (SELECT MAX(r.at) FROM survey_responses r WHERE r.survey_id = s.id)
     FROM surveys s";
 
 fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, SurveyInfoParts)> {
-    Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+    Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
 }
 
-type SurveyInfoParts = (String, i64, i64, i64, Option<i64>);
+type SurveyInfoParts = (String, String, i64, i64, i64, Option<i64>);
 
 fn to_info(
-    (def, (embed_token, created, invited, responses, last)): (String, SurveyInfoParts),
+    (def, (embed_token, embed_secret, created, invited, responses, last)): (
+        String,
+        SurveyInfoParts,
+    ),
 ) -> StoreResult<SurveyInfo> {
     Ok(SurveyInfo {
         survey: serde_json::from_str(&def).map_err(json_err)?,
         embed_token,
+        embed_secret,
         created_at: from_micros(created),
         invited,
         responses,
@@ -383,12 +387,11 @@ impl SurveyStore for SqliteStore {
     async fn put_survey(
         &self,
         survey: &Survey,
-        embed_token: &str,
-        embed_digest: &str,
+        embed: &EmbedKeys,
         now: Timestamp,
     ) -> StoreResult<RowOutcome> {
-        let (s, t, d) = (survey.clone(), embed_token.to_string(), embed_digest.to_string());
-        self.write(false, move |tx| put_survey(tx, &s, (&t, &d), to_micros(now))).await
+        let (s, e) = (survey.clone(), embed.clone());
+        self.write(false, move |tx| put_survey(tx, &s, &e, to_micros(now))).await
     }
 
     async fn surveys(&self) -> StoreResult<Vec<SurveyInfo>> {

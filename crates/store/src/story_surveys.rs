@@ -3,7 +3,8 @@
 
 use crate::story::{id, ts};
 use crate::{
-    AudienceFilter, Backend, IngestOptions, Kind, NewResponse, RowOutcome, Submitted, TokenState,
+    AudienceFilter, Backend, EmbedKeys, IngestOptions, Kind, NewResponse, RowOutcome, Submitted,
+    TokenState,
 };
 use rapport_core::survey::{Answer, AnswerValue, QuestionSpec, Survey, SurveySpec};
 use rapport_core::*;
@@ -23,6 +24,10 @@ fn nps(survey_id: &str) -> Survey {
         ..Default::default()
     })
     .unwrap()
+}
+
+fn keys(token: &str, digest: &str) -> EmbedKeys {
+    EmbedKeys { token: token.into(), digest: digest.into(), secret: format!("secret-{token}") }
 }
 
 fn score(v: i16) -> Vec<Answer> {
@@ -69,13 +74,23 @@ pub async fn surveys_invitations_and_responses(s: &dyn Backend) {
     setup(s).await;
     let now = ts("2026-03-01");
     let survey = nps("nps-q1");
-    assert_eq!(s.put_survey(&survey, "embed-1", "e1", now).await.unwrap(), RowOutcome::Inserted);
-    assert_eq!(s.put_survey(&survey, "other", "e9", now).await.unwrap(), RowOutcome::Unchanged);
+    assert_eq!(
+        s.put_survey(&survey, &keys("embed-1", "e1"), now).await.unwrap(),
+        RowOutcome::Inserted
+    );
+    assert_eq!(
+        s.put_survey(&survey, &keys("other", "e9"), now).await.unwrap(),
+        RowOutcome::Unchanged
+    );
     let mut renamed = survey.clone();
     renamed.name = "Q1 NPS".into();
-    assert_eq!(s.put_survey(&renamed, "other", "e9", now).await.unwrap(), RowOutcome::Updated);
+    assert_eq!(
+        s.put_survey(&renamed, &keys("other", "e9"), now).await.unwrap(),
+        RowOutcome::Updated
+    );
     let info = s.survey(&id("nps-q1")).await.unwrap();
     assert_eq!((info.survey.name.as_str(), info.embed_token.as_str()), ("Q1 NPS", "embed-1"));
+    assert_eq!(info.embed_secret, "secret-embed-1");
     assert!(s.survey(&id("nope")).await.is_err());
 
     // Only the latest grant counts: c2 revoked, c3 consented to marketing only.

@@ -17,10 +17,21 @@ pub struct SurveyInfo {
     pub survey: Survey,
     /// Not secret: it is written into web pages.
     pub embed_token: String,
+    /// The key an embedding site signs customer ids with; shown to team members only.
+    #[serde(skip)]
+    pub embed_secret: String,
     pub created_at: Timestamp,
     pub invited: i64,
     pub responses: i64,
     pub last_response_at: Option<Timestamp>,
+}
+
+/// A new survey's embed token (with the digest it is found by) and signing secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedKeys {
+    pub token: String,
+    pub digest: String,
+    pub secret: String,
 }
 
 /// Which customers a survey goes to.
@@ -117,12 +128,11 @@ pub struct ResponseRow {
 #[async_trait]
 pub trait SurveyStore: Send + Sync {
     /// Creates a survey, or replaces the definition of the one with its id (its tokens,
-    /// invitations and responses stay). `embed_token` is used only when creating.
+    /// invitations and responses stay). `embed` is used only when creating.
     async fn put_survey(
         &self,
         survey: &Survey,
-        embed_token: &str,
-        embed_digest: &str,
+        embed: &EmbedKeys,
         now: Timestamp,
     ) -> StoreResult<RowOutcome>;
 

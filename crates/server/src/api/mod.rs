@@ -9,6 +9,7 @@ pub mod record_query;
 pub mod record_write;
 pub mod records;
 pub mod reports;
+pub mod surveys;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -52,6 +53,9 @@ use utoipa_axum::routes;
             feedback items per call, validated like file imports and idempotent on re-send"),
         (name = "reports", description = "The reports of `rapport report`, as the JSON it prints \
             with `--format json`; shared for up to a minute (the `Age` header says how old)"),
+        (name = "surveys", description = "NPS, CSAT, CES and custom surveys: definitions, \
+            sending (one link per consenting customer), responses and results. Customers answer \
+            at `/s/{token}`, a public page."),
     ),
 )]
 pub struct ApiDoc;
@@ -204,6 +208,11 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::ces))
         .routes(routes!(reports::clv))
         .routes(routes!(reports::health))
+        .routes(routes!(surveys::list, surveys::create))
+        .routes(routes!(surveys::get))
+        .routes(routes!(surveys::send))
+        .routes(routes!(surveys::responses))
+        .routes(routes!(surveys::results))
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);

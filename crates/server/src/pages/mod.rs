@@ -7,7 +7,9 @@ mod dashboard;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
+pub mod respond;
 mod settings;
+mod surveys;
 
 use crate::AppState;
 use crate::auth::{Principal, authenticate};
@@ -31,6 +33,9 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/logout", post(login::logout)),
         ("/customers", get(customers::list)),
         ("/customers/{id}", get(customers::show)),
+        ("/surveys", get(surveys::list).post(surveys::create)),
+        ("/surveys/{id}", get(surveys::show)),
+        ("/surveys/{id}/send", post(surveys::send)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
@@ -62,6 +67,7 @@ pub struct Area {
 pub const AREAS: &[Area] = &[
     Area { name: "Dashboard", href: "/dashboard", coming: false },
     Area { name: "Customers", href: "/customers", coming: false },
+    Area { name: "Surveys", href: "/surveys", coming: false },
     Area { name: "Feedback", href: "/feedback", coming: true },
     Area { name: "Ideas", href: "/ideas", coming: true },
     Area { name: "Segments", href: "/segments", coming: true },
