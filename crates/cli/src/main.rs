@@ -9,6 +9,7 @@ mod import;
 mod report;
 mod sentiment;
 mod serve;
+mod survey;
 mod webhook;
 
 // glibc's allocator spent over half of a large import in malloc/free: rows are allocated on the
@@ -57,6 +58,11 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: access::ApiKeyCommand,
+    },
+    /// Surveys: create from a file, send (one link per consenting customer), results.
+    Survey {
+        #[command(subcommand)]
+        command: survey::SurveyCommand,
     },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
@@ -114,6 +120,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User { command } => access::run_user(store.as_ref(), command).await,
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
+        Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());
             Ok(())

@@ -131,7 +131,7 @@ pub const MAX_TEXT: usize = 5_000;
 
 /// A survey as a person writes it; [`Survey::parse`] checks it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SurveySpec {
     pub id: String,
     pub name: String,

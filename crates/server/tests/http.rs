@@ -19,6 +19,8 @@ mod idempotency;
 mod records;
 #[path = "http/reports.rs"]
 mod reports;
+#[path = "http/surveys.rs"]
+mod surveys;
 
 struct App {
     base: String,

@@ -116,7 +116,6 @@ pub async fn get(
 /// Who to send to: `all`, or any of `country` and `customers`. Only customers whose latest
 /// surveys consent is a grant are invited, each once per survey.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SendIn {
     #[serde(default)]
     pub all: bool,
