@@ -292,3 +292,93 @@ async fn the_dashboard_draws_accessible_charts_and_links_risk_to_the_360_page() 
     assert_eq!(h1.text().await.unwrap(), "Bob Jones");
     c.close().await.unwrap();
 }
+
+/// The product manager creates and sends a survey; the customer answers it on the hosted page
+/// (phone-sized window, no JavaScript needed); the answer reaches the results, the timeline and
+/// the NPS report, and the link cannot answer twice.
+#[tokio::test]
+async fn a_survey_is_created_sent_answered_once_and_reported() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let consent = Consent {
+        id: ExternalId::parse("k2").unwrap(),
+        customer: ExternalId::parse("c2").unwrap(),
+        purpose: Purpose::Surveys,
+        granted: true,
+        source: None,
+        at: parse_timestamp("2024-03-01", None).unwrap(),
+    };
+    app.db.ingest_consents(vec![consent], &IngestOptions::default()).await.unwrap();
+    sign_in(&c, &app).await;
+    c.find(Locator::LinkText("Surveys")).await.unwrap().click().await.unwrap();
+    let field = |name: &'static str| {
+        Locator::Css(match name {
+            "id" => "form[action='/surveys'] input[name=id]",
+            "name" => "form[action='/surveys'] input[name=name]",
+            _ => "form[action='/surveys'] input[name=low_follow_up]",
+        })
+    };
+    c.wait().for_element(field("id")).await.unwrap().send_keys("nps-q4").await.unwrap();
+    c.find(field("name")).await.unwrap().send_keys("How are we doing?").await.unwrap();
+    c.find(field("low")).await.unwrap().send_keys("What should we do better?").await.unwrap();
+    c.find(Locator::XPath("//button[text()='Save survey']")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//button[text()='Create links']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let csv = c.wait().for_element(Locator::Css("#sent ~ label textarea")).await.unwrap();
+    let csv = csv.prop("value").await.unwrap().unwrap();
+    assert_eq!(csv.lines().count(), 2, "only Bob consented to surveys: {csv}");
+    assert!(csv.contains(r#""c2","Bob Jones","bob@example.com",http"#), "{csv}");
+    let link = csv.lines().nth(1).unwrap().rsplit(',').next().unwrap().to_string();
+    screenshot(&c, "survey-sent").await;
+
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&link).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//fieldset[@id='q-score']//span[text()='4']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    screenshot(&c, "survey-answer-phone").await;
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let why = c.wait().for_element(Locator::Css("textarea[name=why_low]")).await.unwrap();
+    why.send_keys("Seats go missing after renewal").await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let done = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(done, "Thank you");
+    c.goto(&link).await.unwrap();
+    let again = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(again, "Already answered");
+    let second = reqwest::Client::new().post(&link).form(&[("score", "10")]).send().await.unwrap();
+    assert_eq!(second.status(), 409, "a second answer with the same link is refused");
+
+    c.set_window_size(1280, 900).await.unwrap();
+    c.goto(&format!("{}/surveys/nps-q4", app.base)).await.unwrap();
+    let figures =
+        c.wait().for_element(Locator::Css("dl.figures")).await.unwrap().text().await.unwrap();
+    assert!(figures.contains("NPS\n-100") && figures.contains("Response rate\n100%"), "{figures}");
+    let page = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Seats go missing after renewal"), "the comment is listed: {page}");
+    screenshot(&c, "survey-results").await;
+    c.goto(&format!("{}/customers/c2", app.base)).await.unwrap();
+    let timeline =
+        c.wait().for_element(Locator::Css("ol.timeline")).await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("Seats go missing after renewal"), "on Bob's timeline: {timeline}");
+    let nps = reqwest::Client::new()
+        .get(format!("{}/api/v1/reports/nps", app.base))
+        .bearer_auth(auth::create_api_key(app.db.as_ref(), "t", "read").await.unwrap().1)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(nps["overall"]["responses"], 1, "the NPS report counts the answer: {nps}");
+    c.close().await.unwrap();
+}
