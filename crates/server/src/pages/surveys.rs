@@ -288,8 +288,18 @@ fn question_view(q: &QuestionResult) -> QuestionView {
     QuestionView {
         prompt: q.prompt.clone(),
         answered: q.answered,
-        chart: (!bars.is_empty())
-            .then(|| charts::bars(&id, &q.prompt, "How many chose each answer", &bars)),
+        chart: match q.kind {
+            _ if bars.is_empty() => None,
+            "rating" => Some(charts::columns(
+                &id,
+                &q.prompt,
+                "How many gave each score",
+                "score",
+                "responses",
+                &bars,
+            )),
+            _ => Some(charts::bars(&id, &q.prompt, "How many chose each answer", &bars)),
+        },
         comments: q
             .comments
             .iter()
