@@ -91,6 +91,14 @@ impl LshIndex {
             index.add(key, sig.borrow(), true);
         }
         index.merge_all();
+        // Without a size hint the arrays grew by doubling: give back what they overshot.
+        for band in &mut index.bands {
+            band.sorted.shrink_to_fit();
+        }
+        index.keys.shrink_to_fit();
+        index.live.shrink_to_fit();
+        index.sketches.shrink_to_fit();
+        index.slots.shrink_to_fit();
         index
     }
 
@@ -218,6 +226,14 @@ impl LshIndex {
                 slot
             }
             None => {
+                if !bulk && self.keys.len() == self.keys.capacity() {
+                    // By a sixteenth, not double: a million items would leave ~100 MB unused
+                    // (a build doubles, then shrinks once).
+                    let more = (self.keys.len() / 16).max(1024);
+                    self.keys.reserve_exact(more);
+                    self.live.reserve_exact(more);
+                    self.sketches.reserve_exact(more * sig.values().len());
+                }
                 self.sketches.extend(sig.values().iter().map(|&v| v as u8));
                 self.keys.push(key);
                 self.live.push(true);
@@ -245,6 +261,8 @@ impl LshIndex {
             for chunk in self.bands.chunks_mut(per) {
                 scope.spawn(move || {
                     for band in chunk {
+                        // Exactly: doubling would leave up to half the array unused.
+                        band.sorted.reserve_exact(band.tail.len());
                         band.sorted.append(&mut band.tail);
                         band.sorted.retain(|&e| live[e as u32 as usize]);
                         // Stable sort finds the two sorted runs after a few inserts and merges
