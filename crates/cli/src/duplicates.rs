@@ -145,7 +145,8 @@ pub struct BenchArgs {
 
 /// Times, in order: signatures on one thread; the index build from stored bytes (as at
 /// start-up) and its memory; the lookup of each held-out text as a new item (signature and
-/// `similar`), then its insert and removal; grouping the whole file. Prints one JSON document.
+/// `similar`), then its insert and removal; grouping the whole file (and, for small files,
+/// its recall against comparing every pair). Prints one JSON document.
 pub fn bench(args: BenchArgs) -> Result<()> {
     let (hasher, rows) = args.input.read()?;
     let texts: Vec<&str> = rows.iter().map(|(_, t)| t.as_str()).collect();
@@ -198,6 +199,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     let t0 = Instant::now();
     let groups = hasher.clusters(&texts);
     let clusters_s = t0.elapsed().as_secs_f64();
+    let all_pairs = (texts.len() <= ALL_PAIRS_UP_TO).then(|| all_pairs(&hasher, &texts, &groups));
     let out = serde_json::json!({
         "texts": texts.len(),
         "params": hasher.params(),
@@ -228,10 +230,36 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             "groups": groups.len(),
             "texts_in_groups": groups.iter().map(Vec::len).sum::<usize>(),
             "largest": groups.iter().map(Vec::len).max().unwrap_or(0),
+            "all_pairs": all_pairs,
         },
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
+}
+
+/// Files up to this many texts also get every pair compared, for the recall of `clusters`.
+const ALL_PAIRS_UP_TO: usize = 20_000;
+
+/// The pairs of texts at or above the threshold by exact Jaccard, compared one by one, and how
+/// many of them `clusters` put in one group (its recall, LSH misses included).
+fn all_pairs(hasher: &MinHasher, texts: &[&str], groups: &[Vec<usize>]) -> serde_json::Value {
+    let sets: Vec<_> = texts.iter().map(|t| hasher.shingles(t)).collect();
+    let mut group_of = vec![usize::MAX; texts.len()];
+    for (g, members) in groups.iter().enumerate() {
+        for &i in members {
+            group_of[i] = g;
+        }
+    }
+    let (mut pairs, mut together) = (0u64, 0u64);
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            if jaccard(&sets[i], &sets[j]) >= hasher.params().threshold {
+                pairs += 1;
+                together += u64::from(group_of[i] != usize::MAX && group_of[i] == group_of[j]);
+            }
+        }
+    }
+    serde_json::json!({ "pairs": pairs, "in_one_group": together })
 }
 
 fn micros(d: std::time::Duration) -> f64 {

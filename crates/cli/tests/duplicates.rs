@@ -132,6 +132,9 @@ fn the_benchmark_reports_each_stage() {
     assert_eq!(doc["new_item"]["probes"], 30);
     assert!(doc["new_item"]["total_us"]["p99"].as_f64().unwrap() > 0.0);
     assert!(doc["clusters"]["groups"].as_u64().unwrap() > 0);
+    // Texts i and i + 280 are the same: 20 pairs, each in one group.
+    assert_eq!(doc["clusters"]["all_pairs"]["pairs"], 20);
+    assert_eq!(doc["clusters"]["all_pairs"]["in_one_group"], 20);
     let out = rapport(dir.path(), "t.txt", &body, &["bench duplicates", "--probes", "300"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("need more than --probes 300"));
 }
