@@ -88,7 +88,7 @@ pub fn run(args: DuplicatesArgs) -> Result<()> {
     let grouped: usize = groups.iter().map(Vec::len).sum();
     let threshold = hasher.params().threshold;
     let mut out = BufWriter::new(std::io::stdout().lock());
-    match args.format {
+    let written = match args.format {
         Format::Json => {
             let doc = serde_json::json!({
                 "texts": texts.len(),
@@ -96,24 +96,24 @@ pub fn run(args: DuplicatesArgs) -> Result<()> {
                 "grouped_texts": grouped,
                 "groups": groups,
             });
-            serde_json::to_writer(&mut out, &doc)?;
-            writeln!(out)?;
+            serde_json::to_writer(&mut out, &doc).map_err(std::io::Error::from)
         }
-        Format::Table => {
-            writeln!(
-                out,
-                "{} groups of near-duplicates among {} texts ({grouped} texts in groups; \
-                 Jaccard ≥ {threshold})",
-                groups.len(),
-                texts.len(),
-            )?;
-            if !groups.is_empty() {
-                writeln!(out, "{}", table(&groups))?;
-            }
-        }
+        Format::Table => write!(
+            out,
+            "{} groups of near-duplicates among {} texts ({grouped} texts in groups; \
+             Jaccard ≥ {threshold})",
+            groups.len(),
+            texts.len(),
+        )
+        .and_then(|()| {
+            if groups.is_empty() { Ok(()) } else { write!(out, "\n{}", table(&groups)) }
+        }),
+    };
+    match written.and_then(|()| writeln!(out)).and_then(|()| out.flush()) {
+        // `| head` has all it wants.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
-    out.flush()?;
-    Ok(())
 }
 
 fn table(groups: &[Vec<Member>]) -> Table {
