@@ -6,6 +6,7 @@
 
 pub mod bgnbd;
 pub mod clv;
+pub mod duplicates;
 pub mod gammagamma;
 pub mod health;
 pub mod optim;

@@ -24,12 +24,17 @@ pub enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Near-duplicates over a file of texts (the flags of `rapport duplicates`): signatures
+    /// per second, the index build from stored bytes and its memory, the lookup of a new
+    /// item's duplicates (mean, p95, p99 over held-out texts), grouping the whole file.
+    Duplicates(crate::duplicates::BenchArgs),
 }
 
 pub fn run(b: Bench) -> Result<()> {
     match b {
         Bench::Bgnbd { file, runs } => bgnbd(&file, runs),
         Bench::Sentiment { file, runs } => sentiment(&file, runs),
+        Bench::Duplicates(args) => crate::duplicates::bench(args),
     }
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod bench;
 mod db;
 mod demo;
+mod duplicates;
 mod import;
 mod report;
 mod sentiment;
@@ -76,6 +77,8 @@ enum Command {
     /// Score the sentiment of every text in a file (-1..1), one score per row in order (no
     /// database).
     Sentiment(sentiment::SentimentArgs),
+    /// Group the near-duplicate texts of a file (MinHash and LSH; no database).
+    Duplicates(duplicates::DuplicatesArgs),
     /// Time the analytics core on a file (for side-by-side benchmarks; no database).
     Bench {
         #[command(subcommand)]
@@ -108,6 +111,7 @@ async fn run(cli: Cli) -> Result<()> {
     let command = match cli.command {
         Command::Bench { bench } => return bench::run(bench),
         Command::Sentiment(args) => return sentiment::run(args),
+        Command::Duplicates(args) => return duplicates::run(args),
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -126,7 +130,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check => report::run_check(store.as_ref()).await,
-        Command::Bench { .. } | Command::Sentiment(_) => {
+        Command::Bench { .. } | Command::Sentiment(_) | Command::Duplicates(_) => {
             unreachable!("handled before the store opens")
         }
     }

@@ -36,9 +36,9 @@ enum Format {
 
 pub fn run(args: SentimentArgs) -> Result<()> {
     let input = read_input(&args.file)?;
-    let texts = match &args.column {
+    let texts: Vec<String> = match &args.column {
         None => input.lines().map(str::to_string).collect(),
-        Some(column) => column_texts(&input, &args, column)?,
+        Some(column) => column_texts(&input, &args, column)?.into_iter().map(|(_, t)| t).collect(),
     };
     let scores = score_all(&texts);
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -68,8 +68,24 @@ fn read_input(path: &PathBuf) -> Result<String> {
     })
 }
 
-/// The text of `column` in every data row, in order.
-fn column_texts(input: &str, args: &SentimentArgs, column: &str) -> Result<Vec<String>> {
+/// The texts of `file` read as `rapport sentiment` reads them (the same flags), each with the
+/// line it starts on; for the other commands over a file of texts (`rapport duplicates`).
+pub(crate) fn read_texts(
+    file: PathBuf,
+    column: Option<String>,
+    delimiter: Option<String>,
+    no_header: bool,
+) -> Result<Vec<(u64, String)>> {
+    let args = SentimentArgs { file, column, delimiter, no_header, format: Format::Csv };
+    let input = read_input(&args.file)?;
+    match &args.column {
+        None => Ok((1..).zip(input.lines().map(str::to_string)).collect()),
+        Some(column) => column_texts(&input, &args, column),
+    }
+}
+
+/// The text of `column` in every data row, in order, with the line the row starts on.
+fn column_texts(input: &str, args: &SentimentArgs, column: &str) -> Result<Vec<(u64, String)>> {
     let delimiter = match args.delimiter.as_deref() {
         Some(d) => match rapport_ingest::Delimiter::parse(d) {
             Ok(rapport_ingest::Delimiter::Byte(b)) => b,
@@ -110,7 +126,7 @@ fn column_texts(input: &str, args: &SentimentArgs, column: &str) -> Result<Vec<S
         let text = record.get(index).with_context(|| {
             format!("line {line}: no column {} (the row has {})", index + 1, record.len())
         })?;
-        texts.push(text.to_string());
+        texts.push((line, text.to_string()));
     }
     Ok(texts)
 }
