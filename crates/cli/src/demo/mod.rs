@@ -5,6 +5,7 @@
 //! written through the [`Store`] trait in batches, exactly as an import would write it.
 
 mod data;
+mod surveys;
 
 use anyhow::{Context, bail};
 use chrono::{Datelike, Duration, TimeZone, Utc};
@@ -15,7 +16,7 @@ use rapport_core::{
     AttrValue, Channel, Company, Consent, Currency, Customer, Direction, Email, Event, ExternalId,
     Gender, Interaction, Money, OrderLine, OrderStatus, Phone, Product, Purpose, Timestamp,
 };
-use rapport_store::{IngestOptions, OrderGroup, RowOutcome, Store};
+use rapport_store::{Backend, IngestOptions, OrderGroup, RowOutcome, Store};
 use serde_json::{Map, Value};
 
 const BATCH: usize = 5_000;
@@ -30,6 +31,7 @@ pub struct DemoStats {
     pub orders: usize,
     pub events: usize,
     pub feedback: usize,
+    pub survey_responses: usize,
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -89,7 +91,7 @@ struct Gen {
 }
 
 /// Builds the demo company into `store`: `customers` customers, deterministic for `seed`.
-pub async fn build(store: &dyn Store, customers: usize, seed: u64) -> anyhow::Result<DemoStats> {
+pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::Result<DemoStats> {
     let mut g = Gen::new(seed);
     let o =
         IngestOptions { default_currency: g.eur.clone(), bulk: true, ..IngestOptions::default() };
@@ -100,6 +102,7 @@ pub async fn build(store: &dyn Store, customers: usize, seed: u64) -> anyhow::Re
         let chunk = g.chunk(start..(start + BATCH).min(customers));
         write_chunk(store, chunk, &o, &mut stats).await?;
     }
+    stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
     Ok(stats)
 }
 

@@ -18,4 +18,19 @@ async fn demo_is_complete_deterministic_and_consistent() {
     assert!(kinds.iter().all(|&n| n > 0), "{c:?}");
     assert!(c.return_orders > 0 && c.cancelled_orders > 0, "{c:?}");
     assert!(a.verify_summaries().await.unwrap().is_empty());
+
+    // Surveys: the NPS survey went to the consenting customers and a third answered.
+    use rapport_store::SurveyStore;
+    let surveys = a.surveys().await.unwrap();
+    assert_eq!(surveys.len(), 2);
+    let nps = surveys.iter().find(|s| s.survey.id.as_str() == "nps-2026-q3").unwrap();
+    assert!(
+        nps.invited > 50 && nps.responses > nps.invited / 5,
+        "{} of {}",
+        nps.responses,
+        nps.invited
+    );
+    let other = b.survey(&nps.survey.id).await.unwrap();
+    assert_eq!((other.invited, other.responses), (nps.invited, nps.responses), "same seed");
+    assert!(stats.survey_responses as i64 > nps.responses);
 }
