@@ -9,6 +9,8 @@ mod import;
 mod report;
 mod sentiment;
 mod serve;
+mod texts;
+mod themes;
 mod webhook;
 
 // glibc's allocator spent over half of a large import in malloc/free: rows are allocated on the
@@ -70,6 +72,9 @@ enum Command {
     /// Score the sentiment of every text in a file (-1..1), one score per row in order (no
     /// database).
     Sentiment(sentiment::SentimentArgs),
+    /// Find the recurring topics of the texts in a file (unsupervised), largest first, with
+    /// their top phrases and example texts (no database).
+    Themes(themes::ThemesArgs),
     /// Time the analytics core on a file (for side-by-side benchmarks; no database).
     Bench {
         #[command(subcommand)]
@@ -102,6 +107,7 @@ async fn run(cli: Cli) -> Result<()> {
     let command = match cli.command {
         Command::Bench { bench } => return bench::run(bench),
         Command::Sentiment(args) => return sentiment::run(args),
+        Command::Themes(args) => return themes::run(args),
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -119,7 +125,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check => report::run_check(store.as_ref()).await,
-        Command::Bench { .. } | Command::Sentiment(_) => {
+        Command::Bench { .. } | Command::Sentiment(_) | Command::Themes(_) => {
             unreachable!("handled before the store opens")
         }
     }

@@ -130,9 +130,18 @@ impl ThemeModel {
                     .collect();
                 let keys: Vec<u64> =
                     tops[t].iter().map(|&ph| parts.phrases.keys[ph as usize]).collect();
+                // How much more common each phrase is in the theme than in the corpus.
+                let lift: Vec<f64> = phrases
+                    .iter()
+                    .zip(&tops[t])
+                    .map(|(x, &ph)| {
+                        let corpus = f64::from(parts.phrases.docs[ph as usize]) / of.len() as f64;
+                        x.docs as f64 / sizes[c] as f64 / corpus
+                    })
+                    .collect();
                 Theme {
                     id: ThemeId(0),
-                    label: label(&phrases, &keys, sizes[c]),
+                    label: label(&phrases, &keys, &lift, sizes[c]),
                     phrases,
                     size: sizes[c],
                     examples: examples(&mut members[t], texts, p.examples),
@@ -177,16 +186,20 @@ impl ThemeModel {
 /// join the label.
 const LABEL_MIN_PERCENT: usize = 15;
 
+/// Least lift (share of the theme's texts over share of all texts) of a phrase other than the
+/// first to join the label: words common everywhere do not name a theme.
+const LABEL_MIN_LIFT: f64 = 3.0;
+
 /// Two or three of the top phrases, without repeats: a phrase inside a chosen one is
 /// skipped; a phrase holding a chosen one replaces it when it is in at least half as many of
 /// the theme's texts ("antes do prazo" over "prazo").
-fn label(phrases: &[ThemePhrase], keys: &[u64], size: usize) -> String {
+fn label(phrases: &[ThemePhrase], keys: &[u64], lift: &[f64], size: usize) -> String {
     let words: Vec<Vec<u32>> = keys.iter().map(|&k| words_of(k).collect()).collect();
     let inside = |a: &[u32], b: &[u32]| b.windows(a.len()).any(|w| w == a);
     let mut chosen: Vec<usize> = Vec::new();
     // After the first, only phrases in a good share of the theme's texts name it.
     for i in 0..phrases.len() {
-        if i > 0 && phrases[i].docs * 100 < size * LABEL_MIN_PERCENT {
+        if i > 0 && (phrases[i].docs * 100 < size * LABEL_MIN_PERCENT || lift[i] < LABEL_MIN_LIFT) {
             continue;
         }
         if chosen.iter().any(|&c| inside(&words[i], &words[c])) {
