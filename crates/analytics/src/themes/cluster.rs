@@ -1,8 +1,8 @@
 //! Spherical k-means over the texts' phrase vectors, trimmed: a text joins its nearest
 //! centroid only when their cosine reaches `min_similarity`, and only members move centroids,
 //! so texts about nothing in particular stay unassigned instead of blurring every theme.
-//! The previous run's themes, then seeded k-means++ on a fixed sample, start it; clusters smaller than `min_size` are
-//! dissolved at the end and their texts reassigned. Assignment runs on fixed chunks
+//! The previous run's themes, then seeded k-means++ on a fixed sample, start it; clusters
+//! smaller than `min_size` are dissolved at the end and their texts reassigned. Assignment runs on fixed chunks
 //! (`in_chunks`) and centroids are summed in text order, so the result does not depend on
 //! the core count.
 
