@@ -1,8 +1,10 @@
 //! `rapport bench ...`: timings of the analytics core on a file, for the side-by-side
 //! benchmarks against peer libraries (scripts/bench-bgnbd.sh). No database is opened.
 
+use crate::texts::TextSource;
+use crate::themes::Tuning;
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use rapport_analytics::bgnbd;
 use std::time::Instant;
 
@@ -28,6 +30,20 @@ pub enum Bench {
     /// per second, the index build from stored bytes and its memory, the lookup of a new
     /// item's duplicates (mean, p95, p99 over held-out texts), grouping the whole file.
     Duplicates(crate::duplicates::BenchArgs),
+    /// Discover the themes of the texts in a file (same input flags as `rapport themes`) and
+    /// print the best time, then assign every text to the themes found, one at a time on one
+    /// thread as a new item would be, and print the mean time per text.
+    Themes(ThemesBench),
+}
+
+#[derive(Args)]
+pub struct ThemesBench {
+    #[command(flatten)]
+    source: TextSource,
+    #[command(flatten)]
+    tuning: Tuning,
+    #[arg(long, default_value_t = 1)]
+    runs: u32,
 }
 
 pub fn run(b: Bench) -> Result<()> {
@@ -35,7 +51,45 @@ pub fn run(b: Bench) -> Result<()> {
         Bench::Bgnbd { file, runs } => bgnbd(&file, runs),
         Bench::Sentiment { file, runs } => sentiment(&file, runs),
         Bench::Duplicates(args) => crate::duplicates::bench(args),
+        Bench::Themes(args) => themes(args),
     }
+}
+
+fn themes(args: ThemesBench) -> Result<()> {
+    use rapport_analytics::themes;
+    let params = args.tuning.params()?;
+    let t0 = Instant::now();
+    let (texts, _) = crate::themes::non_blank(args.source.read()?);
+    let read = t0.elapsed().as_secs_f64();
+    let mut best = f64::INFINITY;
+    let mut found = None;
+    for _ in 0..args.runs.max(1) {
+        let t0 = Instant::now();
+        found = Some(themes::discover(&texts, &params, &[]));
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let found = found.context("no run")?;
+    let t0 = Instant::now();
+    let again: Vec<_> = texts.iter().map(|t| found.model.assign(t)).collect();
+    let assign = t0.elapsed().as_secs_f64();
+    let same = again
+        .iter()
+        .zip(&found.assignments)
+        .filter(|(a, b)| a.map(|a| a.theme) == b.map(|b| b.theme));
+    let n = texts.len().max(1) as f64;
+    let out = serde_json::json!({
+        "texts": texts.len(),
+        "read_seconds": read,
+        "discovery_seconds": best,
+        "texts_per_second": texts.len() as f64 / best,
+        "themes": found.model.themes().len(),
+        "assigned": found.assignments.iter().flatten().count(),
+        "assign_seconds": assign,
+        "assign_us_per_text": assign * 1e6 / n,
+        "assign_same_as_discovery": same.count() as f64 / n,
+    });
+    println!("{out}");
+    Ok(())
 }
 
 fn sentiment(file: &std::path::Path, runs: u32) -> Result<()> {

@@ -37,8 +37,13 @@ impl Input {
     fn read(self) -> Result<(MinHasher, Vec<(u64, String)>)> {
         let params = DuplicateParams { threshold: self.threshold, ..DuplicateParams::default() };
         let hasher = params.check().map_err(|e| anyhow::anyhow!("--{e}"))?;
-        let texts =
-            crate::sentiment::read_texts(self.file, self.column, self.delimiter, self.no_header)?;
+        let source = crate::texts::TextSource {
+            file: self.file,
+            column: self.column,
+            delimiter: self.delimiter,
+            no_header: self.no_header,
+        };
+        let texts = source.read_lines()?;
         Ok((hasher, texts))
     }
 }

@@ -11,6 +11,8 @@ mod report;
 mod sentiment;
 mod serve;
 mod survey;
+mod texts;
+mod themes;
 mod webhook;
 
 // glibc's allocator spent over half of a large import in malloc/free: rows are allocated on the
@@ -79,6 +81,9 @@ enum Command {
     Sentiment(sentiment::SentimentArgs),
     /// Group the near-duplicate texts of a file (MinHash and LSH; no database).
     Duplicates(duplicates::DuplicatesArgs),
+    /// Find the recurring topics of the texts in a file (unsupervised), largest first, with
+    /// their top phrases and example texts (no database).
+    Themes(themes::ThemesArgs),
     /// Time the analytics core on a file (for side-by-side benchmarks; no database).
     Bench {
         #[command(subcommand)]
@@ -112,6 +117,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { bench } => return bench::run(bench),
         Command::Sentiment(args) => return sentiment::run(args),
         Command::Duplicates(args) => return duplicates::run(args),
+        Command::Themes(args) => return themes::run(args),
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -130,7 +136,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check => report::run_check(store.as_ref()).await,
-        Command::Bench { .. } | Command::Sentiment(_) | Command::Duplicates(_) => {
+        Command::Bench { .. }
+        | Command::Sentiment(_)
+        | Command::Duplicates(_)
+        | Command::Themes(_) => {
             unreachable!("handled before the store opens")
         }
     }
