@@ -4,8 +4,10 @@
 -- GET picks random tokens; POST answers each token once, in order (each connection takes its
 -- own share), so every request records a new response. DELAY_MS paces each connection.
 local tokens, mode, delay_ms = {}, "get", 0
-local counter, stride, id = 0, 1, 0
+local counter, stride = 0, 1
 local threads = {}
+-- `id` is a global: setup() sets it in each thread's own Lua state.
+id = 0
 function setup(thread)
   thread:set("id", #threads)
   table.insert(threads, thread)
@@ -17,7 +19,7 @@ function init(args)
   end
   mode = args[2] or "get"
   delay_ms = tonumber(args[3] or "0")
-  counter, stride = id, 2
+  counter, stride = id, 2 -- run with -t2
   math.randomseed(os.time() + id)
 end
 function delay()
