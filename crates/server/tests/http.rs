@@ -425,6 +425,7 @@ async fn the_same_api_story_on_postgresql() {
     assert_eq!(app.batch(&key, "orders", lines).await["unchanged"], 2);
     idempotency::keyed_create_replays(&app, &key).await;
     hooks::signed_feedback_arrives(&app).await;
+    surveys::sent_answered_once_and_reported(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

@@ -31,8 +31,12 @@ async fn form(app: &App, url: &str, fields: &[(&str, &str)]) -> (StatusCode, Str
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_survey_is_sent_answered_once_and_reported() {
-    let app = spawn_app().await;
-    customers(&app).await;
+    sent_answered_once_and_reported(&spawn_app().await).await;
+}
+
+/// Also run on PostgreSQL by `the_same_api_story_on_postgresql`.
+pub async fn sent_answered_once_and_reported(app: &App) {
+    customers(app).await;
     let key = app.key("write").await;
     let spec = json!({
         "id": "nps-q4", "name": "How are we doing?", "kind": "nps",
@@ -56,7 +60,12 @@ async fn a_survey_is_sent_answered_once_and_reported() {
         app.call(&key, Method::POST, "/api/v1/surveys/nps-q4/send", Some(json!({}))).await;
     assert_eq!(status, 422, "{body}");
     let (status, sent) = app
-        .call(&key, Method::POST, "/api/v1/surveys/nps-q4/send", Some(json!({"all": true})))
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/surveys/nps-q4/send",
+            Some(json!({"customers": ["c1", "c2"]})),
+        )
         .await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["invited"].as_array().unwrap().len(), 1, "{sent}");
@@ -93,23 +102,23 @@ async fn a_survey_is_sent_answered_once_and_reported() {
     assert!(html.contains(r#"value="3" checked"#), "the e-mail's score is preselected");
     assert!(!html.contains("<script"), "no JavaScript");
 
-    let (status, html) = form(&app, &link, &[("score", "11")]).await;
+    let (status, html) = form(app, &link, &[("score", "11")]).await;
     assert_eq!(status, 422);
     assert!(html.contains("choose a whole number from 0 to 10"), "{html}");
-    let (status, html) = form(&app, &link, &[("score", "3")]).await;
+    let (status, html) = form(app, &link, &[("score", "3")]).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("What disappointed you?") && html.contains("/more"),
         "the follow-up: {html}"
     );
     let (status, html) =
-        form(&app, &format!("{link}/more"), &[("why", "Exports are too slow")]).await;
+        form(app, &format!("{link}/more"), &[("why", "Exports are too slow")]).await;
     assert_eq!(status, 200);
     assert!(html.contains("Thank you"), "{html}");
-    let (status, html) = form(&app, &link, &[("score", "10")]).await;
+    let (status, html) = form(app, &link, &[("score", "10")]).await;
     assert_eq!(status, 409);
     assert!(html.contains("already been answered"), "{html}");
-    let (status, _) = form(&app, &format!("{link}/more"), &[("why", "twice")]).await;
+    let (status, _) = form(app, &format!("{link}/more"), &[("why", "twice")]).await;
     assert_eq!(status, 409);
     let unknown = app.http.get(app.url("/s/not-a-token")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
