@@ -36,7 +36,7 @@ pub enum SurveyCommand {
 pub struct SendArgs {
     survey: String,
     /// Every consenting customer.
-    #[arg(long, conflicts_with_all = ["country", "customer"])]
+    #[arg(long, conflicts_with_all = ["country", "customer", "segment"])]
     all: bool,
     /// Only customers in this country (ISO code).
     #[arg(long)]
@@ -44,6 +44,10 @@ pub struct SendArgs {
     /// Only these customers (repeatable).
     #[arg(long)]
     customer: Vec<String>,
+    /// Only the customers of this RFM segment (champions, loyal, at_risk, ...; as of the day
+    /// after the last purchase).
+    #[arg(long)]
+    segment: Option<String>,
     /// The address customers reach the server at, for the links.
     #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     base_url: String,
@@ -123,10 +127,15 @@ fn csv_cell(s: &str) -> String {
 
 async fn send(db: &dyn Backend, a: SendArgs) -> Result<()> {
     let id = ExternalId::parse(&a.survey).map_err(|r| anyhow::anyhow!("survey: {r}"))?;
-    let filter = audience(SendIn { all: a.all, country: a.country, customers: a.customer })
-        .map_err(|_| {
-            anyhow::anyhow!("say who to send to: --all, --country CODE or --customer ID")
-        })?;
+    let body = SendIn { all: a.all, country: a.country, customers: a.customer, segment: a.segment };
+    let filter = audience(body).map_err(|e| match e {
+        rapport_server::error::ApiError::Invalid { field, reason, .. } if field != "all" => {
+            anyhow::anyhow!("--{field}: {reason}")
+        }
+        _ => anyhow::anyhow!(
+            "say who to send to: --all, --country CODE, --segment NAME or --customer ID"
+        ),
+    })?;
     let sent = surveys::send(db, &id, &filter, &a.base_url).await?;
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => {

@@ -6,6 +6,7 @@ use crate::auth::{digest, random_token};
 use crate::error::ApiError;
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
+use rapport_analytics::rfm::Segment;
 use rapport_core::survey::{Survey, SurveySpec};
 use rapport_core::{ExternalId, Timestamp};
 use rapport_store::{AudienceFilter, Backend, EmbedKeys, RowOutcome};
@@ -63,18 +64,47 @@ pub struct Sent {
     pub expires_at: Timestamp,
 }
 
-/// Invites every customer of `filter` who consented to surveys and has no invitation yet:
+/// Who a survey goes to: the store's filter, narrowed to one RFM segment (as of the day after
+/// the last purchase) when `segment` is set.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub filter: AudienceFilter,
+    pub segment: Option<Segment>,
+}
+
+/// Invites every customer of the audience who consented to surveys and has no invitation yet:
 /// running it twice invites nobody twice. `base` is the server's public address.
 pub async fn send(
     db: &dyn Backend,
     survey: &ExternalId,
-    filter: &AudienceFilter,
+    audience: &Audience,
     base: &str,
 ) -> Result<Sent, ApiError> {
     let info = db.survey(survey).await?;
-    let audience = db.survey_audience(survey, filter).await?;
     let now = Utc::now();
     let expires_at = now + Duration::days(i64::from(info.survey.expires_after_days));
+    let mut filter = audience.filter.clone();
+    if let Some(segment) = audience.segment {
+        let scored = rapport_reports::rfm::customers(db, None).await?.rows;
+        let named = filter.customers.clone();
+        filter.customers = scored
+            .into_iter()
+            .filter(|c| {
+                c.rfm.segment == segment && (named.is_empty() || named.contains(&c.customer))
+            })
+            .map(|c| c.customer)
+            .collect();
+        // An empty list means everyone to the store: an empty segment means no one here.
+        if filter.customers.is_empty() {
+            return Ok(Sent {
+                invited: Vec::new(),
+                without_consent: 0,
+                already_invited: 0,
+                expires_at,
+            });
+        }
+    }
+    let audience = db.survey_audience(survey, &filter).await?;
     let mut tokens = Vec::with_capacity(audience.members.len());
     let mut rows = Vec::with_capacity(audience.members.len());
     for m in &audience.members {

@@ -4,11 +4,12 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
-use crate::surveys::{self, Sent};
+use crate::surveys::{self, Audience, Sent};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use rapport_analytics::rfm::Segment;
 use rapport_core::ExternalId;
 use rapport_core::access::Permission;
 use rapport_core::survey::{Survey, SurveySpec};
@@ -113,7 +114,7 @@ pub async fn get(
     Ok(Json(SurveyOut::new(info, &base_url(&headers))))
 }
 
-/// Who to send to: `all`, or any of `country` and `customers`. Only customers whose latest
+/// Who to send to: `all`, or any of `country`, `segment` and `customers`. Only customers whose latest
 /// surveys consent is a grant are invited, each once per survey.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendIn {
@@ -122,6 +123,8 @@ pub struct SendIn {
     pub country: Option<String>,
     #[serde(default)]
     pub customers: Vec<String>,
+    /// Only the customers of this RFM segment (`champions`, `at_risk`...).
+    pub segment: Option<String>,
 }
 
 /// Send a survey: one link per consenting customer of the audience who was not invited yet.
@@ -141,8 +144,8 @@ pub async fn send(
     Ok(Json(surveys::send(s.db.as_ref(), &survey_id(&id)?, &filter, &base_url(&headers)).await?))
 }
 
-/// An audience filter from a request: everyone only when asked for in so many words.
-pub fn audience(body: SendIn) -> ApiResult<AudienceFilter> {
+/// An audience from a request: everyone only when asked for in so many words.
+pub fn audience(body: SendIn) -> ApiResult<Audience> {
     let customers = body
         .customers
         .iter()
@@ -152,10 +155,18 @@ pub fn audience(body: SendIn) -> ApiResult<AudienceFilter> {
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let country = body.country.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
-    if !body.all && country.is_none() && customers.is_empty() {
-        return Err(ApiError::invalid("all", "say `all: true`, or choose a country or customers"));
+    let segment = body
+        .segment
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Segment::parse(&s).map_err(|r| ApiError::invalid("segment", r)))
+        .transpose()?;
+    if !body.all && country.is_none() && customers.is_empty() && segment.is_none() {
+        return Err(ApiError::invalid(
+            "all",
+            "say `all: true`, or choose a country, a segment or customers",
+        ));
     }
-    Ok(AudienceFilter { customers, country })
+    Ok(Audience { filter: AudienceFilter { customers, country }, segment })
 }
 
 /// A survey's responses, oldest first.

@@ -211,6 +211,7 @@ struct SurveyPage {
     embed_secret: String,
     sent: Option<SentView>,
     error: Option<String>,
+    segments: Vec<&'static str>,
 }
 
 struct SentView {
@@ -375,6 +376,7 @@ async fn survey_page(
         embed_secret: if can_write { info.embed_secret.clone() } else { String::new() },
         sent,
         error,
+        segments: rapport_analytics::rfm::Segment::ALL.iter().map(|s| s.as_str()).collect(),
     };
     (status, render(&page)).into_response()
 }
@@ -397,6 +399,8 @@ pub struct SendForm {
     country: String,
     #[serde(default)]
     customers: String,
+    #[serde(default)]
+    segment: String,
 }
 
 pub async fn send(
@@ -412,6 +416,7 @@ pub async fn send(
     let body = SendIn {
         all: f.audience == "all",
         country: (f.audience == "country").then(|| f.country.clone()),
+        segment: (f.audience == "segment").then(|| f.segment.clone()),
         customers: if f.audience == "customers" {
             f.customers
                 .split([',', '\n', ' '])

@@ -149,6 +149,38 @@ async fn embed_pages_take_many_answers_and_only_signed_customers() {
     let spec = json!({"id": "csat", "name": "Rate this page", "kind": "csat"});
     let (_, created) = app.call(&key, Method::POST, "/api/v1/surveys", Some(spec)).await;
     let embed = created["embed_url"].as_str().unwrap().to_string();
+
+    // Sending to an RFM segment: c1 bought once; only its segment reaches it.
+    let (status, body) = app
+        .call(&key, Method::POST, "/api/v1/surveys/csat/send", Some(json!({"segment": "bogus"})))
+        .await;
+    assert_eq!((status.as_u16(), body["field"].as_str()), (422, Some("segment")), "{body}");
+    let rows = vec![rapport_store::story::line_row("o1", "c1", "2026-01-05 10:00", "sku", 1, "10")];
+    app.db
+        .ingest_orders(rapport_store::story::group(rows), &IngestOptions::default())
+        .await
+        .unwrap();
+    let scored = rapport_reports::rfm::customers(app.db.as_ref(), None).await.unwrap().rows;
+    let segment = scored[0].rfm.segment;
+    let other = rapport_analytics::rfm::Segment::ALL.into_iter().find(|s| *s != segment).unwrap();
+    let (_, none) = app
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/surveys/csat/send",
+            Some(json!({"segment": other.as_str()})),
+        )
+        .await;
+    assert_eq!(none["invited"].as_array().map(Vec::len), Some(0), "{none}");
+    let (_, one) = app
+        .call(
+            &key,
+            Method::POST,
+            "/api/v1/surveys/csat/send",
+            Some(json!({"segment": segment.as_str()})),
+        )
+        .await;
+    assert_eq!(one["invited"][0]["customer"], "c1", "{one}");
     let page = app.http.get(&embed).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
