@@ -10,6 +10,7 @@ pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
 pub mod survey;
+pub mod themes;
 
 use chrono::NaiveDate;
 use rapport_store::{Chunks, Store, StoreError, SummaryRow};

@@ -206,3 +206,94 @@ async fn lifetime_value_from_summaries_equals_lifetime_value_from_purchase_days(
     );
     assert_eq!(quick.expected_value, from_days.expected_value);
 }
+
+/// Feedback about two planted topics (late deliveries, a great mobile app) among one-off
+/// remarks: each topic comes out as a theme with its quotes, the late deliveries negative.
+#[tokio::test(flavor = "multi_thread")]
+async fn themes_of_stored_feedback() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path().join("t.db")).unwrap();
+    assert!(matches!(
+        rapport_reports::themes::report(&s, &Default::default()).await,
+        Err(ReportError::NoData(_))
+    ));
+    let late = [
+        "My delivery was late again",
+        "The delivery was late and the box was damaged",
+        "Late delivery, nobody called me",
+        "Delivery late by two weeks, terrible",
+        "Why is my delivery always late?",
+    ];
+    let app = [
+        "The mobile app is great",
+        "Great mobile app, I use it daily",
+        "Love the mobile app, great design",
+        "The mobile app is great and fast",
+        "Such a great mobile app",
+    ];
+    // Enough else that neither topic's words are in a quarter of all texts (stop words).
+    let other = [
+        "Invoice address changed",
+        "Can I get a catalogue",
+        "Thanks for the flowers",
+        "Where do I find the manual",
+        "Opening hours on Sunday?",
+        "Is there a student discount",
+        "Please update my phone number",
+        "Do you ship to Norway",
+        "My password reset mail",
+        "Gift wrapping option please",
+        "Can I pay by bank transfer",
+        "Lost my receipt",
+        "Which size should I order",
+        "Is the shop open at Easter",
+        "Add a wishlist feature",
+    ];
+    let mut rows = Vec::new();
+    for round in 0..8 {
+        for (k, t) in late.iter().chain(&app).chain(&other).enumerate() {
+            rows.push(FeedbackRow {
+                id: id(&format!("f{round}-{k}")),
+                customer: CustomerRef::Id(id(&format!("c{k}"))),
+                source: "review".into(),
+                text: Some(format!("{t} ({round})")),
+                rating: None,
+                created_at: ts(&format!("2024-0{}-0{} 10:00", 1 + round % 6, 1 + k % 9)),
+            });
+        }
+    }
+    s.ingest_feedback(rows, &IngestOptions::default()).await.unwrap();
+    let r = rapport_reports::themes::report(&s, &Default::default()).await.unwrap();
+    assert_eq!(r.items, 200);
+    let find = |word: &str| r.themes.iter().find(|t| t.phrases.iter().any(|p| p.contains(word)));
+    let late = find("late").expect("a late-delivery theme");
+    let app = find("mobile").expect("a mobile-app theme");
+    assert_ne!(late.id, app.id);
+    // With more themes asked for than topics, a topic may split into a few themes (k is
+    // fixed): count all of a topic's themes.
+    let items = |word: &str| -> usize {
+        r.themes
+            .iter()
+            .filter(|t| t.phrases.iter().any(|p| p.contains(word)))
+            .map(|t| t.items)
+            .sum()
+    };
+    assert!(
+        items("late") >= 20 && items("mobile") >= 30,
+        "{} / {}",
+        items("late"),
+        items("mobile")
+    );
+    assert!(late.sentiment < 0.0 && app.sentiment > 0.3, "{} / {}", late.sentiment, app.sentiment);
+    assert!(
+        late.examples.iter().all(|e| e.text.to_lowercase().contains("late")),
+        "{:?}",
+        late.examples
+    );
+    let again = rapport_reports::themes::report(&s, &Default::default()).await.unwrap();
+    assert_eq!(
+        again.themes.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        r.themes.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        "stable ids"
+    );
+}

@@ -12,6 +12,7 @@ use rapport_reports as reports;
 mod clv;
 mod health;
 mod satisfaction_report;
+mod themes_report;
 
 use clv::ClvArgs;
 use rapport_store::{Counts, Store};
@@ -80,6 +81,12 @@ pub enum Report {
         #[command(flatten)]
         o: SatisfactionArgs,
     },
+    /// Recurring themes of the feedback texts (found without supervision): size, share,
+    /// sentiment, example quotes.
+    Themes {
+        #[command(flatten)]
+        o: themes_report::ThemesArgs,
+    },
 }
 
 #[derive(Args)]
@@ -115,6 +122,7 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
             report_rfm(store, &o, per_buyer).await
         }
         Report::Clv { o } => clv::report(store, &o).await,
+        Report::Themes { o } => themes_report::report(store, &o).await,
         Report::Health { o } => health::report(store, &o).await,
         Report::Nps { o } => satisfaction_report::report(store, satisfaction::Scale::Nps, &o).await,
         Report::Csat { o } => {

@@ -164,6 +164,15 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
                     "segment" => Some(words(&segments).into()),
                     "horizon" => Some(integer(1, 520).into()),
                     "top" => Some(integer(1, 500).into()),
+                    "source" => Some(string().max_length(Some(40)).into()),
+                    "since" => Some(
+                        AnyOfBuilder::new()
+                            .item(
+                                string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+                            )
+                            .item(string().max_length(Some(0)))
+                            .into(),
+                    ),
                     "window_days" => Some(integer(1, 3650).into()),
                     "discount" => Some(number(Some(1.0)).into()),
                     w if w.starts_with("weight_") => Some(number(None).into()),
@@ -208,6 +217,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::ces))
         .routes(routes!(reports::clv))
         .routes(routes!(reports::health))
+        .routes(routes!(reports::themes))
         .routes(routes!(surveys::list, surveys::create))
         .routes(routes!(surveys::get))
         .routes(routes!(surveys::send))

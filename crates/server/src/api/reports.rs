@@ -394,3 +394,54 @@ pub async fn health(
     who.require(Permission::Read)?;
     Ok(answer(load_health(&s, p.params()?).await?))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ThemesQuery {
+    /// Only feedback of this source (`review`, `nps`...).
+    pub source: Option<String>,
+    /// Only feedback created on or after this day (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// Themes listed, largest first (1 to 500; default 10).
+    pub top: Option<usize>,
+}
+
+/// Recurring themes of the feedback texts, found without supervision: per theme its stable id,
+/// label, top phrases, items, share, mean sentiment, share negative, weekly counts and quotes.
+#[utoipa::path(get, path = "/api/v1/reports/themes", tag = "reports", params(ThemesQuery),
+    responses((status = 200, body = serde_json::Value, description = "`{items, assigned, weeks, themes: [{id, label, phrases, items, share, sentiment, negative, weekly, examples}]}`"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn themes(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<ThemesQuery>,
+) -> ApiResult<Response> {
+    who.require(Permission::Read)?;
+    let source = match q.source.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) => {
+            Some(rapport_core::parse_source(v).map_err(|r| ApiError::parameter("source", r))?)
+        }
+        None => None,
+    };
+    let since = day("since", &q.since)?;
+    let top = q.top.unwrap_or(10);
+    if !(1..=500).contains(&top) {
+        return Err(ApiError::parameter("top", "must be from 1 to 500"));
+    }
+    let key = format!("themes?{source:?}&{since:?}&{top}");
+    let params = reports::themes::Params {
+        source,
+        since: since.map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+        top,
+        ..Default::default()
+    };
+    let loaded =
+        cached(
+            &s,
+            key,
+            move |db| async move { reports::themes::report(store(&db), &params).await },
+        )
+        .await?;
+    Ok(answer(loaded))
+}

@@ -136,6 +136,11 @@ pub async fn sent_answered_once_and_reported(app: &App) {
     assert_eq!(results["responses"], 1);
     assert_eq!(results["response_rate"], 1.0);
     assert_eq!(results["questions"][1]["comments"][0]["text"], "Exports are too slow");
+    let (status, themes) = app.call(&key, Method::GET, "/api/v1/reports/themes?top=5", None).await;
+    assert_eq!(status, 200, "{themes}");
+    assert!(themes["items"].as_u64().unwrap() >= 1, "the answer's text is read: {themes}");
+    let (status, bad) = app.call(&key, Method::GET, "/api/v1/reports/themes?top=0", None).await;
+    assert_eq!((status.as_u16(), bad["field"].as_str()), (400, Some("top")), "{bad}");
     let (_, responses) =
         app.call(&key, Method::GET, "/api/v1/surveys/nps-q4/responses", None).await;
     assert_eq!(responses[0]["via"], "link");
