@@ -15,6 +15,7 @@ pub mod rfm;
 pub mod satisfaction;
 pub mod sentiment;
 pub mod summary;
+mod text;
 pub mod themes;
 
 /// Runs `f` on fixed chunks of `items` on scoped threads and returns the results in chunk

@@ -1,5 +1,7 @@
 //! Normalisation of a text into words for shingling.
 
+use crate::text::fold;
+
 /// The words of `text`, lowercased, accents of Latin letters folded, joined by single spaces:
 /// "Não RECEBI o produto!!" → "nao recebi o produto".
 ///
@@ -36,30 +38,6 @@ fn is_apostrophe(c: char) -> bool {
 fn is_combining(c: char) -> bool {
     matches!(c, '\u{300}'..='\u{36f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}'
         | '\u{20d0}'..='\u{20ff}' | '\u{fe20}'..='\u{fe2f}')
-}
-
-/// The base letters of U+0100..U+017F (Latin Extended-A), lower and upper alike; `_` keeps
-/// the letter (ligatures, kra, eng).
-const EXTENDED_A: &[u8; 128] = b"aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii__jjkk_llllllllllnnnnnnn__oooooo__rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
-
-/// A lowercase Latin letter without its accent: Latin-1 and Latin Extended-A, which cover
-/// Portuguese, Spanish, French, German, Italian and the Central European languages.
-fn fold(c: char) -> char {
-    match c {
-        'à'..='å' => 'a',
-        'ç' => 'c',
-        'è'..='ë' => 'e',
-        'ì'..='ï' => 'i',
-        'ñ' => 'n',
-        'ò'..='ö' | 'ø' => 'o',
-        'ù'..='ü' => 'u',
-        'ý' | 'ÿ' => 'y',
-        '\u{100}'..='\u{17f}' => match EXTENDED_A[c as usize - 0x100] {
-            b'_' => c,
-            base => base as char,
-        },
-        _ => c,
-    }
 }
 
 #[cfg(test)]

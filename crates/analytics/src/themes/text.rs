@@ -89,21 +89,12 @@ pub(super) fn builtin_class(word: &str) -> Class {
     }
 }
 
-/// A Latin letter without its accent ("ã" -> "a", "ç" -> "c"); any other character as it is.
-/// Reviews drop accents often enough ("nao" is an eighth of the "não" of Olist's reviews) that
-/// the two spellings must be one word.
+/// A Latin letter without its accent ("ã" -> "a", "ç" -> "c"; [`crate::text::fold`]), a
+/// typographic apostrophe as a plain one; any other character as it is.
 fn fold(c: char) -> char {
     match c {
-        'à'..='å' => 'a',
-        'ç' => 'c',
-        'è'..='ë' => 'e',
-        'ì'..='ï' => 'i',
-        'ñ' => 'n',
-        'ò'..='ö' | 'ø' => 'o',
-        'ù'..='ü' => 'u',
-        'ý' | 'ÿ' => 'y',
         '’' => '\'',
-        c => c,
+        c => crate::text::fold(c),
     }
 }
 
