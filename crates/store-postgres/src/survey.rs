@@ -5,12 +5,12 @@
 
 use crate::{PgStore, activity, db_err, ext_id, finish, get};
 use async_trait::async_trait;
-use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::survey::{self, Answer, Survey};
 use rapport_core::{ExternalId, Timestamp};
 use rapport_store::{
     Audience, AudienceFilter, AudienceMember, EmbedKeys, IngestOptions, NewResponse, ResponseRow,
     RowOutcome, StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
+    response_feedback,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -113,15 +113,7 @@ async fn write_feedback(
     answers: &[Answer],
     at: Timestamp,
 ) -> StoreResult<()> {
-    let row = FeedbackRow {
-        id: ext_id(format!("survey-{response}"))?,
-        customer: CustomerRef::Id(customer),
-        source: s.feedback_source().to_string(),
-        text: survey::feedback_text(s, answers).map(|t| t.replace('\0', "")),
-        rating: survey::score_of(s, answers),
-        created_at: at,
-    };
-    if row.text.is_some() || row.rating.is_some() {
+    if let Some(row) = response_feedback(s, response, customer, answers, at) {
         activity::feedback(c, &[row], &IngestOptions::default()).await?;
     }
     Ok(())

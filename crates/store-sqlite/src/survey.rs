@@ -2,13 +2,13 @@
 
 use crate::{SqliteStore, activity, db_err};
 use async_trait::async_trait;
-use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::survey::{self, Answer, Survey};
 use rapport_core::value::{from_micros, to_micros};
 use rapport_core::{ExternalId, Timestamp};
 use rapport_store::{
     Audience, AudienceFilter, AudienceMember, EmbedKeys, IngestOptions, NewResponse, ResponseRow,
     RowOutcome, StoreError, StoreResult, Submitted, SurveyInfo, SurveyStore, TokenState, TokenView,
+    response_feedback,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
@@ -251,18 +251,9 @@ fn write_feedback(
     answers: &[Answer],
     at: Timestamp,
 ) -> StoreResult<()> {
-    let row = FeedbackRow {
-        id: ext(&format!("survey-{response}"))?,
-        customer: CustomerRef::Id(customer),
-        source: s.feedback_source().to_string(),
-        text: survey::feedback_text(s, answers),
-        rating: survey::score_of(s, answers),
-        created_at: at,
-    };
-    if row.text.is_none() && row.rating.is_none() {
-        return Ok(());
+    if let Some(row) = response_feedback(s, response, customer, answers, at) {
+        activity::feedback(tx, &[row], &IngestOptions::default())?;
     }
-    activity::feedback(tx, &[row], &IngestOptions::default())?;
     Ok(())
 }
 

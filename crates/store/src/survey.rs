@@ -7,7 +7,8 @@
 
 use crate::{RowOutcome, StoreResult};
 use async_trait::async_trait;
-use rapport_core::survey::{Answer, Survey};
+use rapport_core::record::{CustomerRef, FeedbackRow};
+use rapport_core::survey::{self, Answer, Survey};
 use rapport_core::{ExternalId, Timestamp};
 use serde::Serialize;
 
@@ -123,6 +124,28 @@ pub struct ResponseRow {
     pub at: Timestamp,
     /// `link` (an invitation) or `embed`.
     pub via: String,
+}
+
+/// The feedback item a response becomes (`survey-<response id>`, the survey's source, the score
+/// as rating, the text answers as text), the same on every backend; `None` when the response
+/// holds neither a score nor text.
+pub fn response_feedback(
+    s: &Survey,
+    response: i64,
+    customer: ExternalId,
+    answers: &[Answer],
+    at: Timestamp,
+) -> Option<FeedbackRow> {
+    let row = FeedbackRow {
+        id: ExternalId::parse(&format!("survey-{response}")).expect("a valid id"),
+        customer: CustomerRef::Id(customer),
+        source: s.feedback_source().to_string(),
+        // PostgreSQL text cannot hold NUL (answers are cleaned of it; survey text may not be).
+        text: survey::feedback_text(s, answers).map(|t| t.replace('\0', "")),
+        rating: survey::score_of(s, answers),
+        created_at: at,
+    };
+    (row.text.is_some() || row.rating.is_some()).then_some(row)
 }
 
 #[async_trait]

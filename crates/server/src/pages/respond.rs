@@ -192,10 +192,12 @@ fn form(
     page(status, render(&p), frameable)
 }
 
-async fn open(s: &AppState, token: &str) -> Result<Option<(String, TokenView)>, Response> {
+/// What a token opens (with its digest), or the page to answer with: 404 for an unknown token.
+async fn open(s: &AppState, token: &str) -> Result<(String, TokenView), Response> {
     let d = digest(token);
     match s.db.open_token(&d, Utc::now()).await {
-        Ok(v) => Ok(v.map(|v| (d, v))),
+        Ok(Some(v)) => Ok((d, v)),
+        Ok(None) => Err(not_found()),
         Err(e) => Err(super::page_error(e.into())),
     }
 }
@@ -209,8 +211,7 @@ async fn show(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (_, v) = match open(&s, &token).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return not_found(),
+        Ok(v) => v,
         Err(r) => return r,
     };
     let sent = |name: &str| -> Vec<String> {
@@ -281,8 +282,7 @@ async fn answer(
     Form(fields): Form<Fields>,
 ) -> Response {
     let (d, v) = match open(&s, &token).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return not_found(),
+        Ok(v) => v,
         Err(r) => return r,
     };
     let embed = v.state == TokenState::Embed;
@@ -388,8 +388,7 @@ async fn answer_more(
     Form(fields): Form<Fields>,
 ) -> Response {
     let (d, v) = match open(&s, &token).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return not_found(),
+        Ok(v) => v,
         Err(r) => return r,
     };
     let TokenState::Answered { score, follow_up_open: true, .. } = v.state else {
