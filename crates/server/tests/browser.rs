@@ -173,7 +173,9 @@ async fn sign_in_search_and_open_the_customer_360_page() {
     let rows = c.find_all(Locator::Css("table.list tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 2, "Ann Smith and Cleo Smith, not Bob Jones");
     c.find(Locator::LinkText("Ann Smith")).await.unwrap().click().await.unwrap();
-    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    // The 360 page itself, not the page the click left (whose h1 can go stale under us).
+    c.wait().for_element(Locator::Id("timeline-h")).await.unwrap();
+    let h1 = c.find(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Ann Smith");
     let timeline = c.find(Locator::Css("ol.timeline")).await.unwrap().text().await.unwrap();
     assert!(timeline.contains("saves me an hour"), "the feedback is on the timeline: {timeline}");
@@ -288,7 +290,9 @@ async fn the_dashboard_draws_accessible_charts_and_links_risk_to_the_360_page() 
     assert!(!table.contains("-0"), "no negative zeros: {table}");
     // Bob is at risk; his row links to his 360 page.
     c.find(Locator::Css("#churn-risk a")).await.unwrap().click().await.unwrap();
-    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    // The 360 page itself, not the page the click left (whose h1 can go stale under us).
+    c.wait().for_element(Locator::Id("timeline-h")).await.unwrap();
+    let h1 = c.find(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Bob Jones");
     c.close().await.unwrap();
 }
@@ -350,10 +354,13 @@ async fn a_survey_is_created_sent_answered_once_and_reported() {
     let why = c.wait().for_element(Locator::Css("textarea[name=why_low]")).await.unwrap();
     why.send_keys("Seats go missing after renewal").await.unwrap();
     c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    let done = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    // Wait for the message page itself (the follow-up page has an h1 too, which goes stale).
+    c.wait().for_element(Locator::Css("p[role=status]")).await.unwrap();
+    let done = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(done, "Thank you");
     c.goto(&link).await.unwrap();
-    let again = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    c.wait().for_element(Locator::Css("p[role=status]")).await.unwrap();
+    let again = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert_eq!(again, "Already answered");
     let second = reqwest::Client::new().post(&link).form(&[("score", "10")]).send().await.unwrap();
     assert_eq!(second.status(), 409, "a second answer with the same link is refused");
