@@ -193,6 +193,13 @@ fn form(
 }
 
 /// What a token opens (with its digest), or the page to answer with: 404 for an unknown token.
+/// The empty follow-up step for a score, posting to `/s/{token}/more`.
+fn follow_up_form(s: &Survey, token: &str, score: Option<i16>) -> Response {
+    let more: Vec<&Question> = s.follow_ups(score).collect();
+    let action = format!("/s/{token}/more");
+    form(StatusCode::OK, s, None, action, more, &|_| Vec::new(), &[], Vec::new(), false)
+}
+
 async fn open(s: &AppState, token: &str) -> Result<(String, TokenView), Response> {
     let d = digest(token);
     match s.db.open_token(&d, Utc::now()).await {
@@ -257,18 +264,7 @@ async fn show(
             )
         }
         TokenState::Answered { score, follow_up_open: true, .. } => {
-            let more: Vec<&Question> = v.survey.follow_ups(score).collect();
-            form(
-                StatusCode::OK,
-                &v.survey,
-                None,
-                format!("/s/{token}/more"),
-                more,
-                &|_| Vec::new(),
-                &[],
-                Vec::new(),
-                false,
-            )
+            follow_up_form(&v.survey, &token, score)
         }
         TokenState::Answered { .. } => already(&v.survey),
         TokenState::Expired => expired(&v.survey),
@@ -327,18 +323,7 @@ async fn answer(
     let r = NewResponse { token_digest: d, customer, answers, at: Utc::now(), follow_up_open };
     match s.db.submit_response(r).await {
         Ok(Submitted::Recorded { .. }) if follow_up_open => {
-            let more: Vec<&Question> = v.survey.follow_ups(score).collect();
-            form(
-                StatusCode::OK,
-                &v.survey,
-                None,
-                format!("/s/{token}/more"),
-                more,
-                &|_| Vec::new(),
-                &[],
-                Vec::new(),
-                false,
-            )
+            follow_up_form(&v.survey, &token, score)
         }
         Ok(Submitted::Recorded { .. }) => {
             let mut res = thanks(&v.survey);
