@@ -10,6 +10,7 @@ pub mod duplicates;
 pub mod gammagamma;
 pub mod health;
 pub mod optim;
+pub mod priority;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;

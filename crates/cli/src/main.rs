@@ -6,7 +6,9 @@ mod bench;
 mod db;
 mod demo;
 mod duplicates;
+mod idea;
 mod import;
+mod outbox;
 mod report;
 mod sentiment;
 mod serve;
@@ -67,10 +69,20 @@ enum Command {
         #[command(subcommand)]
         command: survey::SurveyCommand,
     },
+    /// Feature ideas: create, rank by priority (with RICE), link evidence, change status.
+    Idea {
+        #[command(subcommand)]
+        command: idea::IdeaCommand,
+    },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
         #[command(subcommand)]
         command: webhook::WebhookCommand,
+    },
+    /// The outbox of messages to customers: run the delivery worker, see and requeue messages.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
     },
     /// Apply pending database migrations and exit (they also run at every start).
     Migrate,
@@ -131,6 +143,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
+        Command::Idea { command } => idea::run(store.as_ref(), command).await,
+        Command::Outbox { command } => outbox::run(store, command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());
             Ok(())

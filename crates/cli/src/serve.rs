@@ -5,6 +5,7 @@ use crate::report::print_summary;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rapport_core::access::{Login, Role};
+use rapport_server::outbox::Worker;
 use rapport_server::{AppState, Settings, auth};
 use rapport_store::{Backend, StoreError};
 use std::net::SocketAddr;
@@ -21,6 +22,13 @@ pub struct ServeArgs {
     /// Require credentials for /metrics (by default it is open, for a Prometheus scraper).
     #[arg(long, env = "RAPPORT_PRIVATE_METRICS")]
     private_metrics: bool,
+    /// Seconds between runs of the feedback analysis job (themes of new items, similar items,
+    /// segments); 0 turns it off.
+    #[arg(long, env = "RAPPORT_ANALYSIS_EVERY", default_value_t = 30)]
+    analysis_every: u64,
+    /// With --smtp-url, the server also runs the outbox worker.
+    #[command(flatten)]
+    mail: crate::outbox::MailArgs,
 }
 
 pub async fn run_serve(db: Arc<dyn Backend>, a: ServeArgs) -> Result<()> {
@@ -36,7 +44,13 @@ async fn serve(db: Arc<dyn Backend>, a: ServeArgs) -> Result<()> {
         secure_cookies: a.secure_cookies,
         public_metrics: !a.private_metrics,
         warm_reports: true,
+        analysis_every: (a.analysis_every > 0)
+            .then(|| std::time::Duration::from_secs(a.analysis_every)),
         ..Settings::default()
+    };
+    let worker = match a.mail.settings()? {
+        Some(w) => Some(Worker::new(db.clone(), w).map_err(anyhow::Error::msg)?),
+        None => None,
     };
     let listener = tokio::net::TcpListener::bind(a.addr)
         .await
@@ -44,12 +58,35 @@ async fn serve(db: Arc<dyn Backend>, a: ServeArgs) -> Result<()> {
     let addr = listener.local_addr()?;
     eprintln!("Rapport is serving {} data at http://{addr}/ (Ctrl-C stops it)", db.backend());
     tracing::info!(%addr, backend = db.backend(), "serving");
-    rapport_server::launch(AppState::new(db, settings), listener, shutdown_signal()).await?;
+    // One signal stops both: the server finishes its requests, the worker its send.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = worker.map(|w| {
+        eprintln!("the outbox worker is sending queued messages");
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            w.run(async move {
+                stopped.wait_for(|s| *s).await.ok();
+            })
+            .await
+        })
+    });
+    let mut server_stopped = stopped;
+    let shutdown = async move {
+        server_stopped.wait_for(|s| *s).await.ok();
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.send(true).ok();
+    });
+    rapport_server::launch(AppState::new(db, settings), listener, shutdown).await?;
+    if let Some(w) = worker {
+        w.await.ok();
+    }
     eprintln!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         tokio::signal::ctrl_c().await.ok();
     };
@@ -95,8 +132,14 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
     }
     if customers == 0 {
         let start = std::time::Instant::now();
-        crate::demo::build(db.as_ref(), a.customers, a.seed).await?;
+        let stats = crate::demo::build(db.as_ref(), a.customers, a.seed).await?;
         eprintln!("demo company built in {:.1} s", start.elapsed().as_secs_f64());
+        let i = &stats.ideas;
+        eprintln!(
+            "feedback: {} items given a theme; {} ideas backed by {} linked items; one shipped, \
+             {} requesters told, {} not notified",
+            i.themed, i.ideas, i.linked, i.told, i.not_notified
+        );
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

@@ -57,3 +57,35 @@ fn webhook_sources_are_added_listed_and_revoked() {
     assert!(!listed.to_string().contains("whsec_"), "secrets are never listed");
     assert!(ok(rapport(d, &["webhook", "list"])).contains("/hooks/tickets/zendesk"));
 }
+
+#[test]
+fn notify_urls_are_checked_set_listed_and_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = rapport(
+        d,
+        &["webhook", "add", "--kind", "feedback", "--source", "tf", "--notify-url", "ftp://x"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--notify-url"), "names the flag");
+    let listed = ok(rapport(d, &["webhook", "list", "--format", "json"]));
+    assert_eq!(listed.trim(), "[]", "a refused URL creates no source");
+
+    let url = "http://127.0.0.1:9/notify";
+    let args = ["webhook", "add", "--kind", "feedback", "--source", "tf", "--notify-url", url];
+    ok(rapport(d, &args));
+    let notify = |d: &Path| -> Value {
+        let listed: Value =
+            serde_json::from_str(&ok(rapport(d, &["webhook", "list", "--format", "json"])))
+                .unwrap();
+        listed[0]["notify_url"].clone()
+    };
+    assert_eq!(notify(d), url);
+    let https = rapport(d, &["webhook", "notify-url", "feedback", "tf", "https://tf.example/n"]);
+    assert!(String::from_utf8_lossy(&https.stderr).contains("http:// only"), "warned");
+    ok(https);
+    assert_eq!(notify(d), "https://tf.example/n");
+    ok(rapport(d, &["webhook", "notify-url", "feedback", "tf", "--clear"]));
+    assert!(notify(d).is_null());
+    assert!(!rapport(d, &["webhook", "notify-url", "feedback", "nosuch", url]).status.success());
+}

@@ -155,6 +155,21 @@ pub struct WebhookSource {
     pub name: SourceName,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// Where notifications to the customers who wrote through this source are posted
+    /// (outbound webhooks, signed with the source's secret); none when unset.
+    pub notify_url: Option<String>,
+}
+
+/// A source's notify URL: `http://` or `https://` with a host, no spaces or control
+/// characters, at most 2,000 characters.
+pub fn parse_notify_url(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let rest = t.strip_prefix("https://").or_else(|| t.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = host.is_some_and(|h| !h.is_empty() && !h.starts_with(':'))
+        && t.len() <= 2000
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(t.to_string()) } else { Err(format!("'{t}' is not an http:// or https:// URL")) }
 }
 
 /// A webhook source to create. The secret is kept as is: verifying an HMAC needs the secret
@@ -207,6 +222,14 @@ mod tests {
             assert!(SourceName::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(HookKind::parse("ticket").unwrap(), HookKind::Tickets);
+        assert_eq!(
+            parse_notify_url(" https://x.example/h?a=1 ").unwrap(),
+            "https://x.example/h?a=1"
+        );
+        assert!(parse_notify_url("http://127.0.0.1:9/h").is_ok());
+        for bad in ["", "ftp://x", "https://", "http:///p", "https://a b", "x.example/h"] {
+            assert!(parse_notify_url(bad).is_err(), "{bad:?}");
+        }
         let secret = NewWebhookSource {
             kind: HookKind::Feedback,
             name: SourceName::parse("x").unwrap(),

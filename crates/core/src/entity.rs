@@ -25,6 +25,7 @@ vocabulary!(
     }
 );
 
+// `webhook`: a notification posted to another system's webhook (the outbox).
 vocabulary!(Channel {
     Support = "support" | "ticket" | "helpdesk",
     Chat = "chat" | "live_chat",
@@ -33,6 +34,7 @@ vocabulary!(Channel {
     Email = "email" | "e_mail" | "mail",
     Social = "social" | "twitter" | "facebook" | "linkedin",
     Note = "note",
+    Webhook = "webhook",
 });
 
 vocabulary!(Direction {

@@ -7,7 +7,9 @@
 pub mod access;
 pub mod entity;
 pub mod error;
+pub mod idea;
 pub mod money;
+pub mod notify;
 pub mod record;
 pub mod summary;
 pub mod survey;

@@ -160,6 +160,33 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     Ok(summarise(as_of, p, &scores, customers))
 }
 
+/// Every buyer's discounted predicted value over `horizon_weeks`, by customer key, as of the
+/// day after the last purchase: the same models as the health report (BG/NBD and Gamma-Gamma
+/// in weeks on the summaries), for callers that need the value of a few customers (the
+/// priority of ideas). Empty before the first purchase.
+pub async fn predicted_values(
+    store: &dyn Store,
+    horizon_weeks: u32,
+    discount: f64,
+) -> ReportResult<HashMap<i64, f64>> {
+    let Some(last) = store.last_purchase_at().await? else { return Ok(HashMap::new()) };
+    let today = day_number(last.date_naive()) + 1;
+    let activities = store.activities().await?;
+    let values = tokio::task::spawn_blocking(move || {
+        let models = Models::fit(&activities, today, horizon_weeks, discount);
+        // A degenerate fit (a handful of buyers) can predict without bound: unknown, not infinite.
+        activities
+            .iter()
+            .map(|a| a.key)
+            .zip(models.value)
+            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .collect()
+    })
+    .await
+    .map_err(|e| ReportError::Store(StoreError::other(e)))?;
+    Ok(values)
+}
+
 /// One scored customer, compact: a million of these are kept, the full rows only for the list.
 #[derive(Debug, Clone, Copy)]
 struct Scored {

@@ -4,8 +4,10 @@
 //! JSON or CSV; the server answers them as JSON and draws them on the dashboard, so both show
 //! the same numbers.
 
+pub mod analysis;
 pub mod clv;
 pub mod health;
+pub mod ideas;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;

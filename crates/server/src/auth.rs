@@ -256,6 +256,23 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// An authenticated caller allowed to write. Handlers that take a body use it instead of
+/// [`Auth`] so a read-only caller gets 403 before the body is parsed, not a 422 about a body
+/// it was never allowed to send.
+#[derive(Debug, Clone)]
+pub struct Writer(pub Principal);
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Auth(who) =
+            <Auth as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        who.require(Permission::Write)?;
+        Ok(Writer(who))
+    }
+}
+
 impl OptionalFromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 

@@ -5,6 +5,7 @@
 //! The CLI and the tests start it the same way: build an [`AppState`], bind a listener, call
 //! [`launch`].
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod hooks;
 pub mod idempotency;
 pub mod limit;
 mod observe;
+pub mod outbox;
 pub mod pages;
 pub mod report_cache;
 pub mod surveys;
@@ -42,6 +44,9 @@ pub struct Settings {
     /// Compute the dashboard's reports when the server starts, so the first visit finds them
     /// ready (seconds of work at a million customers). Off in tests, which write after start.
     pub warm_reports: bool,
+    /// Step the feedback analysis job (themes of new items, the near-duplicate index,
+    /// segments) this often; `None` runs it only on request (tests, which control when).
+    pub analysis_every: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -51,6 +56,7 @@ impl Default for Settings {
             public_metrics: true,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             warm_reports: false,
+            analysis_every: None,
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct Shared {
     pub feedback_creates: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
     /// Reports computed in the last minute, shared by the API and the dashboard.
     pub reports: report_cache::ReportCache,
+    /// Themes per feedback item, the near-duplicate index and materialised segments.
+    pub analysis: analysis::AnalysisJob,
 }
 
 impl AppState {
@@ -93,6 +101,7 @@ impl AppState {
             metrics: observe::Metrics::get(),
             feedback_creates: Arc::new(feedback_creates(db.clone())),
             reports: report_cache::ReportCache::default(),
+            analysis: analysis::AnalysisJob::default(),
             db,
         }))
     }
@@ -146,6 +155,9 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     if state.settings.warm_reports {
         tokio::spawn(pages::warm_dashboard(state.clone()));
+    }
+    if let Some(every) = state.settings.analysis_every {
+        tokio::spawn(analysis::run(state.clone(), every));
     }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

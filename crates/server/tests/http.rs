@@ -13,8 +13,12 @@ use std::sync::Arc;
 mod batch;
 #[path = "http/hooks.rs"]
 mod hooks;
+#[path = "http/ideas.rs"]
+mod ideas;
 #[path = "http/idempotency.rs"]
 mod idempotency;
+#[path = "http/inbox.rs"]
+mod inbox;
 #[path = "http/records.rs"]
 mod records;
 #[path = "http/reports.rs"]
@@ -426,6 +430,7 @@ async fn the_same_api_story_on_postgresql() {
     idempotency::keyed_create_replays(&app, &key).await;
     hooks::signed_feedback_arrives(&app).await;
     surveys::sent_answered_once_and_reported(&app).await;
+    ideas::created_linked_ranked_and_moved(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

@@ -43,7 +43,7 @@ fn key_from_row(r: &PgRow) -> StoreResult<ApiKey> {
     })
 }
 
-const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at";
+const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at, notify_url";
 
 fn source_from_row(r: &PgRow) -> StoreResult<WebhookSource> {
     Ok(WebhookSource {
@@ -52,6 +52,7 @@ fn source_from_row(r: &PgRow) -> StoreResult<WebhookSource> {
         name: parse(r, 2, SourceName::parse, "webhook source name")?,
         created_at: get(r, 3)?,
         revoked_at: get(r, 4)?,
+        notify_url: get(r, 5)?,
     })
 }
 
@@ -295,6 +296,7 @@ impl AccessStore for PgStore {
             name: s.name,
             created_at: get(&r, 1)?,
             revoked_at: None,
+            notify_url: None,
         })
     }
 
@@ -319,6 +321,29 @@ impl AccessStore for PgStore {
         .await
         .map_err(db_err)?;
         row.map(|r| get(&r, 0)).transpose()
+    }
+
+    async fn set_webhook_notify_url(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        url: Option<&str>,
+    ) -> StoreResult<()> {
+        let n = sqlx::query(
+            "UPDATE webhook_sources SET notify_url = $3
+              WHERE kind = $1 AND name = $2 AND revoked_at IS NULL",
+        )
+        .bind(kind.as_str())
+        .bind(name.as_str())
+        .bind(url)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        match n {
+            0 => Err(StoreError::NotFound(format!("live {kind} source '{}'", name.as_str()))),
+            _ => Ok(()),
+        }
     }
 
     async fn revoke_webhook_source(

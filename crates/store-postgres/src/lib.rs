@@ -28,8 +28,11 @@
 mod access;
 mod activity;
 mod customers;
+mod idea;
 mod idempotency;
+mod inbox;
 mod orders;
+mod outbox;
 mod read;
 mod records;
 mod resolve;

@@ -243,6 +243,8 @@ pub(crate) async fn delete(c: &mut PgConnection, kind: Kind, id: &ExternalId) ->
         Kind::Orders => Some("DELETE FROM order_lines WHERE order_id = $1"),
         // Members stay, without a company.
         Kind::Companies => Some("UPDATE customers SET company_id = NULL WHERE company_id = $1"),
+        // The item stops being evidence for ideas (and its customer's request through it).
+        Kind::Feedback => Some("DELETE FROM idea_feedback WHERE feedback_id = $1"),
         _ => None,
     };
     let last = format!("DELETE FROM {} WHERE id = $1", t.table);

@@ -359,14 +359,18 @@ async fn orders_until(
 pub(crate) async fn delete_customer(c: &mut PgConnection, id: &ExternalId) -> StoreResult<()> {
     let internal = customer_id(c, id).await?;
     for sql in [
+        "DELETE FROM idea_feedback WHERE feedback_id IN (SELECT id FROM feedback WHERE customer_id = $1)",
+        "DELETE FROM idea_requesters WHERE customer_id = $1",
         "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)",
         "DELETE FROM orders WHERE customer_id = $1",
         "DELETE FROM events WHERE customer_id = $1",
         "DELETE FROM interactions WHERE customer_id = $1",
         "DELETE FROM feedback WHERE customer_id = $1",
+        "DELETE FROM segment_members WHERE customer_id = $1",
         "DELETE FROM survey_tokens WHERE customer_id = $1",
         "DELETE FROM survey_responses WHERE customer_id = $1",
         "DELETE FROM consents WHERE customer_id = $1",
+        "DELETE FROM outbox WHERE customer_id = $1",
         "DELETE FROM customer_summaries WHERE customer_id = $1",
         "DELETE FROM customers WHERE id = $1",
     ] {

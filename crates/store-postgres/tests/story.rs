@@ -5,8 +5,8 @@
 use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
-    IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_idempotency,
-    story_records, story_surveys, story_views,
+    IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
+    story_idempotency, story_inbox, story_outbox, story_records, story_surveys, story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
@@ -77,6 +77,10 @@ story_test!(story_records::record_delete);
 story_test!(story_records::order_replacement);
 story_test!(story_records::create_only);
 story_test!(story_surveys::surveys_invitations_and_responses);
+story_test!(story_inbox::inbox_triage_merge_and_themes);
+story_test!(story_ideas::ideas_evidence_requesters_and_status);
+story_test!(story_outbox::outbox_enqueue_claim_send);
+story_test!(story_outbox::outbox_concurrent_claims);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -198,7 +198,7 @@ pub(crate) fn revoke_api_key(c: &Connection, id: i64, at: Timestamp) -> StoreRes
     Ok(())
 }
 
-const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at";
+const SOURCE_COLUMNS: &str = "id, kind, name, created_at, revoked_at, notify_url";
 
 fn source_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookSource> {
     Ok(WebhookSource {
@@ -207,6 +207,7 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookSource> {
         name: SourceName::parse(&r.get::<_, String>(2)?).map_err(conv)?,
         created_at: from_micros(r.get(3)?),
         revoked_at: r.get::<_, Option<i64>>(4)?.map(from_micros),
+        notify_url: r.get(5)?,
     })
 }
 
@@ -237,6 +238,7 @@ pub(crate) fn create_webhook_source(
         name: s.name.clone(),
         created_at: from_micros(to_micros(now)),
         revoked_at: None,
+        notify_url: None,
     })
 }
 
@@ -259,6 +261,26 @@ pub(crate) fn webhook_secret(
     .query_row((kind.as_str(), name.as_str()), |r| r.get(0))
     .optional()
     .map_err(db_err)
+}
+
+pub(crate) fn set_webhook_notify_url(
+    c: &Connection,
+    kind: HookKind,
+    name: &SourceName,
+    url: Option<&str>,
+) -> StoreResult<()> {
+    let n = c
+        .prepare_cached(
+            "UPDATE webhook_sources SET notify_url = ?3
+              WHERE kind = ?1 AND name = ?2 AND revoked_at IS NULL",
+        )
+        .map_err(db_err)?
+        .execute((kind.as_str(), name.as_str(), url))
+        .map_err(db_err)?;
+    match n {
+        0 => Err(StoreError::NotFound(format!("live {kind} source '{}'", name.as_str()))),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn revoke_webhook_source(

@@ -7,9 +7,12 @@
 mod access;
 mod activity;
 mod customers;
+mod idea;
 mod idempotency;
+mod inbox;
 mod migrate;
 mod orders;
+mod outbox;
 mod read;
 mod records;
 mod resolve;
@@ -536,6 +539,16 @@ impl AccessStore for SqliteStore {
     ) -> StoreResult<Option<String>> {
         let name = name.clone();
         self.read(move |c| access::webhook_secret(c, kind, &name)).await
+    }
+
+    async fn set_webhook_notify_url(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        url: Option<&str>,
+    ) -> StoreResult<()> {
+        let (name, url) = (name.clone(), url.map(str::to_string));
+        self.run(move |c| access::set_webhook_notify_url(c, kind, &name, url.as_deref())).await
     }
 
     async fn revoke_webhook_source(

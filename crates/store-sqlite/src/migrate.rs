@@ -17,6 +17,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "feedback_sentiment", include_str!("../migrations/0005_feedback_sentiment.sql")),
     (6, "feedback_search", include_str!("../migrations/0006_feedback_search.sql")),
     (7, "surveys", include_str!("../migrations/0007_surveys.sql")),
+    (8, "feedback_inbox", include_str!("../migrations/0008_feedback_inbox.sql")),
+    (9, "ideas", include_str!("../migrations/0009_ideas.sql")),
+    (10, "outbox", include_str!("../migrations/0010_outbox.sql")),
 ];
 
 /// Applies the migrations not yet applied.

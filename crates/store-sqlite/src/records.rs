@@ -147,8 +147,10 @@ fn conditions(q: &RecordQuery) -> (Vec<String>, Vec<Value>) {
     for f in &q.filters {
         if let FilterValue::Words(words) = f.value() {
             // Each word quoted: a word alone, never FTS5 query syntax.
-            conds
-                .push("x.id IN (SELECT rowid FROM feedback_fts WHERE feedback_fts MATCH ?)".into());
+            conds.push(
+                "x.id IN (SELECT rowid & 17179869183 FROM feedback_fts WHERE feedback_fts MATCH ?)"
+                    .into(),
+            );
             let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
             args.push(Value::Text(quoted.join(" ")));
             continue;
@@ -241,6 +243,10 @@ pub(crate) fn delete(tx: &Transaction<'_>, kind: Kind, id: &ExternalId) -> Store
         // Members stay, without a company.
         Kind::Companies => {
             exec("UPDATE customers SET company_id = NULL WHERE company_id = ?1")?;
+        }
+        // The item stops being evidence for ideas (and its customer's request through it).
+        Kind::Feedback => {
+            exec("DELETE FROM idea_feedback WHERE feedback_id = ?1")?;
         }
         _ => {}
     }

@@ -380,14 +380,18 @@ fn orders_before(
 pub(crate) fn delete_customer(tx: &Transaction<'_>, id: &ExternalId) -> StoreResult<()> {
     let internal = customer_id(tx, id)?;
     for sql in [
+        "DELETE FROM idea_feedback WHERE feedback_id IN (SELECT id FROM feedback WHERE customer_id = ?1)",
+        "DELETE FROM idea_requesters WHERE customer_id = ?1",
         "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE customer_id = ?1)",
         "DELETE FROM orders WHERE customer_id = ?1",
         "DELETE FROM events WHERE customer_id = ?1",
         "DELETE FROM interactions WHERE customer_id = ?1",
         "DELETE FROM feedback WHERE customer_id = ?1",
+        "DELETE FROM segment_members WHERE customer_id = ?1",
         "DELETE FROM survey_tokens WHERE customer_id = ?1",
         "DELETE FROM survey_responses WHERE customer_id = ?1",
         "DELETE FROM consents WHERE customer_id = ?1",
+        "DELETE FROM outbox WHERE customer_id = ?1",
         "DELETE FROM customer_summaries WHERE customer_id = ?1",
         "DELETE FROM customers WHERE id = ?1",
     ] {

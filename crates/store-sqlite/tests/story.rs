@@ -1,7 +1,10 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
-use rapport_store::{story, story_idempotency, story_records, story_surveys, story_views};
+use rapport_store::{
+    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records, story_surveys,
+    story_views,
+};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -324,4 +327,28 @@ async fn feedback_without_sentiment_is_scored_at_open() {
 async fn surveys_invitations_and_responses() {
     let (_d, s) = fresh();
     story_surveys::surveys_invitations_and_responses(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inbox_triage_merge_and_themes() {
+    let (_d, s) = fresh();
+    story_inbox::inbox_triage_merge_and_themes(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ideas_evidence_requesters_and_status() {
+    let (_d, s) = fresh();
+    story_ideas::ideas_evidence_requesters_and_status(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbox_enqueue_claim_send() {
+    let (_d, s) = fresh();
+    story_outbox::outbox_enqueue_claim_send(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbox_concurrent_claims() {
+    let (_d, s) = fresh();
+    story_outbox::outbox_concurrent_claims(&s).await;
 }

@@ -58,6 +58,14 @@ pub trait AccessStore: Send + Sync {
     ) -> StoreResult<Option<String>>;
     /// Revokes the live source; `NotFound` when no source of that kind and name ever existed,
     /// revoking twice is not an error.
+    /// Sets (or with `None` clears) the notify URL of the live source; `NotFound` when there
+    /// is no live source of that kind and name.
+    async fn set_webhook_notify_url(
+        &self,
+        kind: HookKind,
+        name: &SourceName,
+        url: Option<&str>,
+    ) -> StoreResult<()>;
     async fn revoke_webhook_source(
         &self,
         kind: HookKind,

@@ -7,12 +7,18 @@
 
 mod access;
 mod error;
+mod idea;
 mod idempotency;
+mod inbox;
 mod kind;
+mod outbox;
 mod query;
 mod records;
 pub mod story;
+pub mod story_ideas;
 pub mod story_idempotency;
+pub mod story_inbox;
+pub mod story_outbox;
 pub mod story_records;
 pub mod story_surveys;
 pub mod story_views;
@@ -21,8 +27,11 @@ mod types;
 
 pub use access::AccessStore;
 pub use error::{StoreError, StoreResult};
+pub use idea::*;
 pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use inbox::*;
 pub use kind::Kind;
+pub use outbox::*;
 pub use query::*;
 pub use records::*;
 pub use survey::*;
@@ -221,11 +230,17 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<RowOutcome>>;
 }
 
-/// What the server needs of a database: customer data, access control and idempotency
-/// records, on one backend.
-pub trait Backend: Store + AccessStore + IdempotencyStore + SurveyStore {}
+/// What the server needs of a database: customer data, access control, idempotency records,
+/// surveys, the feedback inbox, ideas and the outbox, on one backend.
+pub trait Backend:
+    Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+{
+}
 
-impl<T: Store + AccessStore + IdempotencyStore + SurveyStore> Backend for T {}
+impl<T> Backend for T where
+    T: Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+{
+}
 
 /// Reads every page of an export, for tests and small tables.
 pub async fn export_all(store: &dyn Store, kind: Kind) -> StoreResult<Vec<Record>> {

@@ -21,7 +21,9 @@ fn claim(principal: &str, key: &str, fingerprint: &str, now: Timestamp) -> Idemp
 }
 
 /// Polls every future until all are done, so their store calls overlap (no runtime needed).
-async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+pub(crate) async fn join_all<T>(
+    mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>,
+) -> Vec<T> {
     let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         for (f, slot) in futures.iter_mut().zip(out.iter_mut()) {

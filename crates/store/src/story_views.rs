@@ -318,6 +318,21 @@ pub async fn webhook_sources(s: &dyn AccessStore) {
         ],
         "by kind, name, then age; the first revocation stands"
     );
+
+    // Notify URLs: set on the live source only, cleared with None.
+    let url = Some("https://tf.example/notify");
+    s.set_webhook_notify_url(HookKind::Feedback, &name("typeform"), url).await.unwrap();
+    let urls = |l: Vec<rapport_core::access::WebhookSource>| -> Vec<Option<String>> {
+        l.into_iter().map(|w| w.notify_url).collect()
+    };
+    let expected = [None, url.map(str::to_string), None];
+    assert_eq!(urls(s.webhook_sources().await.unwrap()), expected);
+    assert!(matches!(
+        s.set_webhook_notify_url(HookKind::Feedback, &name("zendesk"), url).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.set_webhook_notify_url(HookKind::Feedback, &name("typeform"), None).await.unwrap();
+    assert_eq!(urls(s.webhook_sources().await.unwrap()), [None, None, None]);
 }
 
 /// Customers found by e-mail address, case-insensitively; the earliest of several.

@@ -5,6 +5,7 @@
 //! written through the [`Store`] trait in batches, exactly as an import would write it.
 
 mod data;
+mod ideas;
 mod surveys;
 
 use anyhow::{Context, bail};
@@ -32,6 +33,7 @@ pub struct DemoStats {
     pub events: usize,
     pub feedback: usize,
     pub survey_responses: usize,
+    pub ideas: ideas::IdeaStats,
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -103,6 +105,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
         write_chunk(store, chunk, &o, &mut stats).await?;
     }
     stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
+    stats.ideas = ideas::build(store).await.context("ideas")?;
     Ok(stats)
 }
 

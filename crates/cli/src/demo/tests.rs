@@ -33,4 +33,12 @@ async fn demo_is_complete_deterministic_and_consistent() {
     let other = b.survey(&nps.survey.id).await.unwrap();
     assert_eq!((other.invited, other.responses), (nps.invited, nps.responses), "same seed");
     assert!(stats.survey_responses as i64 > nps.responses);
+
+    // Feedback analysed, ideas backed by evidence, one shipped with its requesters told.
+    let i = &stats.ideas;
+    assert!(i.themed > 0 && i.ideas == 6 && i.linked > 0, "{i:?}");
+    assert!(i.told > 0 && i.not_notified > 0, "some consent to product updates, some not: {i:?}");
+    let topic = rapport_server::outbox::announce::topic(1);
+    let counts = rapport_store::OutboxStore::outbox_counts(&a, Some(&topic)).await.unwrap();
+    assert_eq!(counts.sent as usize, i.told, "every told requester's message is recorded sent");
 }

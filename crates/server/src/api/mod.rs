@@ -4,6 +4,8 @@
 pub mod batch;
 pub mod customers;
 pub mod dto;
+pub mod ideas;
+pub mod inbox;
 pub mod record_dto;
 pub mod record_query;
 pub mod record_write;
@@ -53,9 +55,16 @@ use utoipa_axum::routes;
             feedback items per call, validated like file imports and idempotent on re-send"),
         (name = "reports", description = "The reports of `rapport report`, as the JSON it prints \
             with `--format json`; shared for up to a minute (the `Age` header says how old)"),
+        (name = "inbox", description = "The feedback inbox: every channel's items with \
+            sentiment, theme and triage status, full-text search and filters, near-duplicates \
+            merged without losing any, and the themes found across all feedback."),
         (name = "surveys", description = "NPS, CSAT, CES and custom surveys: definitions, \
             sending (one link per consenting customer), responses and results. Customers answer \
             at `/s/{token}`, a public page."),
+        (name = "ideas", description = "Feature ideas ranked by a priority score explained \
+            factor by factor (distinct customers who asked, their value, recency, sentiment, \
+            segment, feature usage), RICE beside it; evidence from feedback, requesters on \
+            behalf of customers, a status graph, and the top ideas per RFM segment."),
     ),
 )]
 pub struct ApiDoc;
@@ -144,7 +153,15 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
         let ops = [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             for p in op.parameters.iter_mut().flatten() {
+                let ideas = path.starts_with("/api/v1/ideas");
                 let schema: Option<RefOr<Schema>> = match p.name.as_str() {
+                    // Ideas are numbered by the store.
+                    "id" if ideas => Some(integer(1, i64::MAX).into()),
+                    "customer" | "feedback" if ideas => Some(id().into()),
+                    "top" if ideas => Some(integer(1, 50).into()),
+                    "status" if ideas => Some(
+                        words(&["", "new", "planned", "in_progress", "shipped", "declined"]).into(),
+                    ),
                     "id" => Some(id().into()),
                     // An empty filter is no filter.
                     "customer" | "company" => Some(
@@ -223,6 +240,20 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::send))
         .routes(routes!(surveys::responses))
         .routes(routes!(surveys::results))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::triage))
+        .routes(routes!(inbox::merge))
+        .routes(routes!(inbox::get))
+        .routes(routes!(inbox::unmerge))
+        .routes(routes!(inbox::themes))
+        .routes(routes!(inbox::refresh))
+        .routes(routes!(ideas::list, ideas::create))
+        .routes(routes!(ideas::segments))
+        .routes(routes!(ideas::get, ideas::update))
+        .routes(routes!(ideas::link))
+        .routes(routes!(ideas::unlink))
+        .routes(routes!(ideas::add_requester))
+        .routes(routes!(ideas::remove_requester))
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);

@@ -276,7 +276,8 @@ pub struct InteractionFields {
     pub id: Option<String>,
     /// The customer's id (required on create; an unknown customer is created).
     pub customer: Option<String>,
-    /// support, chat, call, meeting, email, social or note; required on create.
+    /// support, chat, call, meeting, email, social, note or webhook (outbound notifications);
+    /// required on create.
     pub channel: Option<String>,
     /// inbound (the default), outbound or internal.
     pub direction: Option<String>,

@@ -4,12 +4,15 @@
 mod charts;
 mod customers;
 mod dashboard;
+mod feedback;
+mod ideas;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
 pub mod respond;
 mod settings;
 mod surveys;
+mod themes;
 
 use crate::AppState;
 use crate::auth::{Principal, authenticate};
@@ -33,9 +36,23 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/logout", post(login::logout)),
         ("/customers", get(customers::list)),
         ("/customers/{id}", get(customers::show)),
+        ("/feedback", get(feedback::inbox)),
+        ("/feedback/new", post(feedback::create)),
+        ("/feedback/triage", post(feedback::triage)),
+        ("/feedback/merge", post(feedback::merge)),
+        ("/feedback/themes", get(themes::show)),
+        ("/feedback/themes/refresh", post(themes::refresh)),
+        ("/feedback/{id}", get(feedback::item)),
+        ("/feedback/{id}/unmerge", post(feedback::unmerge)),
         ("/surveys", get(surveys::list).post(surveys::create)),
         ("/surveys/{id}", get(surveys::show)),
         ("/surveys/{id}/send", post(surveys::send)),
+        ("/ideas", get(ideas::board).post(ideas::create)),
+        ("/ideas/segments", get(ideas::segments)),
+        ("/ideas/{id}", get(ideas::show)),
+        ("/ideas/{id}/status", post(ideas::set_status)),
+        ("/ideas/{id}/feedback", post(ideas::link)),
+        ("/ideas/{id}/requesters", post(ideas::add_requester)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
@@ -68,8 +85,8 @@ pub const AREAS: &[Area] = &[
     Area { name: "Dashboard", href: "/dashboard", coming: false },
     Area { name: "Customers", href: "/customers", coming: false },
     Area { name: "Surveys", href: "/surveys", coming: false },
-    Area { name: "Feedback", href: "/feedback", coming: true },
-    Area { name: "Ideas", href: "/ideas", coming: true },
+    Area { name: "Feedback", href: "/feedback", coming: false },
+    Area { name: "Ideas", href: "/ideas", coming: false },
     Area { name: "Segments", href: "/segments", coming: true },
     Area { name: "Personas", href: "/personas", coming: true },
     Area { name: "Journeys", href: "/journeys", coming: true },
