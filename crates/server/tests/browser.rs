@@ -389,3 +389,106 @@ async fn a_survey_is_created_sent_answered_once_and_reported() {
     assert_eq!(nps["overall"]["responses"], 1, "the NPS report counts the answer: {nps}");
     c.close().await.unwrap();
 }
+
+/// The product manager works the inbox: finds a request by search, merges its near-duplicate
+/// from the item page, files it as evidence for a new idea, ships the idea, and the idea page
+/// lists who is told and who is not (and why).
+#[tokio::test]
+async fn inbox_search_merge_idea_and_closing_the_loop() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let o = IngestOptions::default();
+    let said = |id: &str, who: &str, text: &str, day: &str| FeedbackRow {
+        id: ExternalId::parse(id).unwrap(),
+        customer: CustomerRef::Id(ExternalId::parse(who).unwrap()),
+        source: "email".into(),
+        text: Some(text.into()),
+        rating: None,
+        created_at: parse_timestamp(day, None).unwrap(),
+    };
+    let rows = vec![
+        said("f2", "c2", "The export to PDF saves me an hour every week!", "2024-05-02"),
+        said("f3", "c3", "Please add a dark mode, my eyes hurt at night", "2024-05-03"),
+    ];
+    app.db.ingest_feedback(rows, &o).await.unwrap();
+    let consent = Consent {
+        id: ExternalId::parse("k9").unwrap(),
+        customer: ExternalId::parse("c1").unwrap(),
+        purpose: Purpose::ProductUpdates,
+        granted: true,
+        source: None,
+        at: parse_timestamp("2024-03-01", None).unwrap(),
+    };
+    app.db.ingest_consents(vec![consent], &o).await.unwrap();
+    sign_in(&c, &app).await;
+
+    // Themes and the similarity index are built by the analysis job; run it now.
+    c.goto(&format!("{}/feedback/themes", app.base)).await.unwrap();
+    let rediscover = Locator::XPath("//button[text()='Rediscover now']");
+    let when = Locator::Css("main > p.muted");
+    let before = c.wait().for_element(when).await.unwrap().text().await.unwrap();
+    c.find(rediscover).await.unwrap().click().await.unwrap();
+    // Wait for the page after the run: it says when the themes were discovered.
+    for _ in 0..100 {
+        let now = c.find(when).await.map(|e| async move { e.text().await.ok() });
+        if let Ok(t) = now
+            && t.await.is_some_and(|t| t != before)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    c.goto(&format!("{}/feedback?q=export", app.base)).await.unwrap();
+    let list = c.wait().for_element(Locator::Css("form#inbox table")).await.unwrap();
+    let text = list.text().await.unwrap();
+    assert!(text.contains("Ann Smith") && text.contains("Bob Jones"), "{text}");
+    assert!(!text.contains("dark mode"), "search keeps to the word: {text}");
+    screenshot(&c, "inbox").await;
+
+    c.goto(&format!("{}/feedback/f1", app.base)).await.unwrap();
+    let similar = c.wait().for_element(Locator::Css("li.similar")).await.unwrap();
+    assert!(similar.text().await.unwrap().contains("Bob Jones"), "f2 is a near-duplicate");
+    similar.find(Locator::Css("button")).await.unwrap().click().await.unwrap();
+    let merged = c.wait().for_element(Locator::Css("ul[aria-labelledby=merged]")).await.unwrap();
+    assert!(merged.text().await.unwrap().contains("Bob Jones"), "kept, under the item");
+    screenshot(&c, "feedback-item").await;
+    c.goto(&format!("{}/feedback?q=export", app.base)).await.unwrap();
+    let text = c.wait().for_element(Locator::Css("form#inbox table")).await.unwrap();
+    assert!(!text.text().await.unwrap().contains("Bob Jones"), "merged items leave the list");
+
+    c.goto(&format!("{}/ideas", app.base)).await.unwrap();
+    let title = c.wait().for_element(Locator::Css("form[action='/ideas'] input[name=title]"));
+    title.await.unwrap().send_keys("Better PDF export").await.unwrap();
+    c.find(Locator::XPath("//button[text()='Save idea']")).await.unwrap().click().await.unwrap();
+    let link = c.wait().for_element(Locator::Css("input[name=feedback]")).await.unwrap();
+    link.send_keys("f1").await.unwrap();
+    c.find(Locator::XPath("//button[text()='Link']")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//ul[contains(@class,'quotes')]//code[text()='f1']"))
+        .await
+        .unwrap();
+    // Each page offers only the next moves, so waiting for the option waits for the new page.
+    for status in ["planned", "in_progress", "shipped"] {
+        let option = format!("form[action$='/status'] option[value={status}]");
+        c.wait().for_element(Locator::Css(&option)).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("form[action$='/status'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let told = c.wait().for_element(Locator::Css("#told-counts")).await.unwrap();
+    assert!(told.text().await.unwrap().contains("1 waiting"), "Ann consented: one message");
+    let not = c.find(Locator::Css("#not-notified")).await.unwrap().text().await.unwrap();
+    assert!(not.contains("Bob Jones") && !not.contains("Ann Smith"), "{not}");
+    let customers = c.find(Locator::Css("section[aria-labelledby=customers]")).await.unwrap();
+    let customers = customers.text().await.unwrap();
+    assert!(customers.contains("Ann Smith") && customers.contains("Bob Jones"), "{customers}");
+    screenshot(&c, "idea-shipped").await;
+    c.goto(&format!("{}/feedback/f1", app.base)).await.unwrap();
+    let about = c.wait().for_element(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(about.contains("linked"), "linking set the item's triage: {about}");
+    c.close().await.unwrap();
+}

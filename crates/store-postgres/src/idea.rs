@@ -31,9 +31,9 @@ fn no_nul(field: &str, v: Option<&str>) -> StoreResult<()> {
 
 const RECORD: &str = "SELECT i.id, i.title, i.description, i.kind, i.status, i.reach, i.impact,
        i.confidence, i.effort, i.events, i.created_at, i.updated_at, i.created_by,
-       (SELECT COUNT(*) FROM idea_feedback l WHERE l.idea_id = i.id),
+       (SELECT COUNT(*) FROM idea_evidence l WHERE l.idea_id = i.id),
        (SELECT COUNT(*) FROM (
-           SELECT f.customer_id FROM idea_feedback l JOIN feedback f ON f.id = l.feedback_id
+           SELECT f.customer_id FROM idea_evidence l JOIN feedback f ON f.id = l.feedback_id
             WHERE l.idea_id = i.id
            UNION SELECT r.customer_id FROM idea_requesters r WHERE r.idea_id = i.id) u)
   FROM ideas i
@@ -113,7 +113,7 @@ async fn evidence(c: &mut PgConnection, id: i64) -> StoreResult<Vec<Evidence>> {
     let rows = sqlx::query(
         "SELECT f.external_id, c.external_id, c.name, f.source, f.text, f.rating,
                 f.sentiment_e4, f.created_at, l.linked_at, l.linked_by
-           FROM idea_feedback l JOIN feedback f ON f.id = l.feedback_id
+           FROM idea_evidence l JOIN feedback f ON f.id = l.feedback_id
            JOIN customers c ON c.id = f.customer_id
           WHERE l.idea_id = $1 ORDER BY f.created_at DESC, f.id DESC",
     )
@@ -164,7 +164,7 @@ async fn history(c: &mut PgConnection, id: i64) -> StoreResult<Vec<StatusChange>
 const REQUESTERS: &str = "WITH asks AS (
     SELECT l.idea_id, f.customer_id, f.created_at AS at, f.id AS item, f.sentiment_e4 AS mood,
            NULL::text AS note, NULL::text AS added_by, false AS added
-      FROM idea_feedback l JOIN feedback f ON f.id = l.feedback_id
+      FROM idea_evidence l JOIN feedback f ON f.id = l.feedback_id
      WHERE $1::bigint IS NULL OR l.idea_id = $1
     UNION ALL
     SELECT r.idea_id, r.customer_id, r.added_at, NULL, NULL, r.note, r.added_by, true
@@ -172,7 +172,7 @@ const REQUESTERS: &str = "WITH asks AS (
 SELECT a.idea_id, c.id, c.external_id, c.name, c.email, MAX(COALESCE(s.purchase_value_e4, 0)),
        MIN(a.at), MAX(a.at), COUNT(a.item), AVG(a.mood)::float8, bool_or(a.added),
        MAX(a.note), MAX(a.added_by),
-       (SELECT f.source FROM idea_feedback l JOIN feedback f ON f.id = l.feedback_id
+       (SELECT f.source FROM idea_evidence l JOIN feedback f ON f.id = l.feedback_id
          WHERE l.idea_id = a.idea_id AND f.customer_id = c.id
          ORDER BY f.created_at, f.id LIMIT 1)
   FROM asks a JOIN customers c ON c.id = a.customer_id

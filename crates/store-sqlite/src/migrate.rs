@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "feedback_inbox", include_str!("../migrations/0008_feedback_inbox.sql")),
     (9, "ideas", include_str!("../migrations/0009_ideas.sql")),
     (10, "outbox", include_str!("../migrations/0010_outbox.sql")),
+    (11, "idea_evidence", include_str!("../migrations/0011_idea_evidence.sql")),
 ];
 
 /// Applies the migrations not yet applied.

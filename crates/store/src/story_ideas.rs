@@ -145,6 +145,18 @@ pub async fn ideas_evidence_requesters_and_status(s: &dyn Backend) {
     assert_eq!(all.iter().filter(|(i, _)| *i == pdf).count(), 3);
     assert!(all.iter().all(|(i, _)| *i == pdf));
 
+    // A near-duplicate merged into a linked item is the same request: its customer asks
+    // through it until it is unmerged. An item linked itself and merged counts once.
+    s.merge_feedback(&[id("f4"), id("f2")], &id("f1")).await.unwrap();
+    let d = s.idea(pdf).await.unwrap();
+    let quoted: Vec<&str> = d.evidence.iter().map(|e| e.feedback.as_str()).collect();
+    assert_eq!(quoted, ["f2", "f4", "f3", "f1"], "{quoted:?}");
+    assert_eq!((d.record.evidence, d.requesters[2].feedback), (4, 1));
+    s.unmerge_feedback(&id("f4")).await.unwrap();
+    s.unmerge_feedback(&id("f2")).await.unwrap();
+    let d = s.idea(pdf).await.unwrap();
+    assert_eq!((d.record.evidence, d.requesters[2].feedback), (3, 0));
+
     // Unlinking one of Ann's items keeps her; removing a hand-added customer whose feedback
     // is not linked removes them.
     s.unlink_feedback(pdf, &id("f2")).await.unwrap();
