@@ -54,7 +54,7 @@ use rapport_store::{
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection, Postgres, Row, Transaction};
 use std::str::FromStr;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -120,6 +120,10 @@ impl PgStore {
     /// Connects with explicit options (pool of up to 16 connections) and applies pending
     /// migrations. Use `options([("search_path", schema)])` to keep the tables in a schema.
     pub async fn connect_with(options: PgConnectOptions) -> StoreResult<PgStore> {
+        // sqlx warns of every statement over a second; an import batch of 20,000 rows takes
+        // about that long by design, and the warnings buried the import's own output.
+        let options =
+            options.log_slow_statements(log::LevelFilter::Warn, std::time::Duration::from_secs(5));
         let pool =
             PgPoolOptions::new().max_connections(16).connect_with(options).await.map_err(db_err)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::other)?;
