@@ -71,25 +71,38 @@ impl PartialOrd for Scalar {
     }
 }
 
-impl Scalar {
-    fn kind(&self) -> u8 {
-        match self {
-            Scalar::Num(_) => 0,
-            Scalar::Text(_) => 1,
-            Scalar::Bool(_) => 2,
+/// Compares an attribute value with a test: unknown when no literal has the value's type
+/// (the same rules as [`super::eval_row`]). Borrows, since it runs once per stored value.
+pub(crate) fn attr_test(test: &Test<Scalar>, v: &AttrValue) -> Option<bool> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let ord = |lit: &Scalar| match (v, lit) {
+        (AttrValue::Int(i), Scalar::Num(x)) => (*i as f64).partial_cmp(x),
+        (AttrValue::Number(f), Scalar::Num(x)) => f.partial_cmp(x),
+        (AttrValue::Text(t), Scalar::Text(x)) => Some(t.as_str().cmp(x.as_str())),
+        (AttrValue::Bool(b), Scalar::Bool(x)) => Some(b.cmp(x)),
+        _ => None,
+    };
+    match test {
+        Test::Cmp(op, x) => ord(x).map(|o| op.holds(o)),
+        Test::In(xs) => {
+            let mut known = false;
+            for x in xs {
+                match ord(x) {
+                    Some(Equal) => return Some(true),
+                    Some(_) => known = true,
+                    None => {}
+                }
+            }
+            known.then_some(false)
+        }
+        Test::Between(a, b) => {
+            let (lo, hi) = (ord(a), ord(b));
+            if lo.is_none() && hi.is_none() {
+                return None;
+            }
+            Some(lo.is_some_and(|o| o != Less) && hi.is_some_and(|o| o != Greater))
         }
     }
-}
-
-/// Compares an attribute value with a test: unknown when no literal has the value's type.
-pub(crate) fn attr_test(test: &Test<Scalar>, v: &AttrValue) -> Option<bool> {
-    let s = match v {
-        AttrValue::Int(i) => Scalar::Num(*i as f64),
-        AttrValue::Number(f) => Scalar::Num(*f),
-        AttrValue::Text(t) => Scalar::Text(t.clone()),
-        AttrValue::Bool(b) => Scalar::Bool(*b),
-    };
-    test.literals().iter().any(|l| l.kind() == s.kind()).then(|| test.holds(&s))
 }
 
 #[derive(Debug, Clone)]
