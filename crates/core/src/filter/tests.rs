@@ -246,3 +246,28 @@ fn every_field_example_parses() {
         parse(example).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[test]
+fn the_guide_lists_every_field() {
+    let guide = include_str!("../../../../docs/filter-language.md");
+    for d in FIELDS {
+        assert!(guide.contains(&format!("| `{}`", d.name)), "{} is not in the guide", d.name);
+    }
+}
+
+#[test]
+fn the_guide_examples_parse() {
+    for src in [
+        r#"orders > 3 and (rfm_segment = "at_risk" or health < 40)"#,
+        r#"not did("login", within=30d)"#,
+        r#"events("export", within=12w) >= 5"#,
+        r#"attr.tier = "gold" and attr.seats >= 3"#,
+        r#"nps_category in ("passive", "detractor") and feedback_sentiment < -0.2"#,
+        "signup_at >= 2026-01-01 and age between 25 and 45",
+        r#"email is not null and country not in ("US", "CA")"#,
+        r#"Country = "DE" AND attr.renewal < 2026-07-01 and attr.vip = true"#,
+        r#"gender = "woman" and rfm_segment = "At Risk" and consent("product_updates")"#,
+    ] {
+        parse(src).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
