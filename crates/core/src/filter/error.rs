@@ -89,15 +89,27 @@ impl FilterError {
         let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src[start..].find('\n').map_or(src.len(), |i| start + i);
         let end = floor_boundary(src, self.span.end.clamp(start, line_end));
-        let line: String = src[line_start..line_end]
+        let line: Vec<char> = src[line_start..line_end]
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let pad = src[line_start..start].chars().count();
         let width = src[start..end].chars().count().max(1);
-        format!("  {}\n  {}{}", line.trim_end(), " ".repeat(pad), "^".repeat(width))
+        // A long line is cut to a window around the token, marked with "...".
+        let from = pad.saturating_sub(EXCERPT_WIDTH / 2).min(line.len());
+        let to = (from + EXCERPT_WIDTH).min(line.len());
+        let prefix = if from > 0 { "..." } else { "" };
+        let suffix = if to < line.len() { "..." } else { "" };
+        let text: String = line[from..to].iter().collect();
+        let shown = format!("{prefix}{text}{suffix}");
+        let pad = pad - from + prefix.len();
+        let width = width.min((prefix.len() + to - from).saturating_sub(pad)).max(1);
+        format!("  {}\n  {}{}", shown.trim_end(), " ".repeat(pad), "^".repeat(width))
     }
 }
+
+/// Characters of a long line shown around the offending token.
+const EXCERPT_WIDTH: usize = 100;
 
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,5 +184,16 @@ mod tests {
         let e = FilterError::new("a = 1 and\n  éb = 2", Span::new(12, 15), "bad");
         assert_eq!(e.line_column(), (2, 3));
         assert_eq!(e.to_string(), "bad (line 2, column 3, byte 12)\n    éb = 2\n    ^^");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_token() {
+        let src = format!("{}zz{}", "a".repeat(200), "b".repeat(200));
+        let e = FilterError::new(&src, Span::new(200, 202), "bad");
+        let want =
+            format!("  ...{}zz{}...\n  {}^^", "a".repeat(50), "b".repeat(48), " ".repeat(53));
+        assert_eq!(e.excerpt(), want);
+        let e = FilterError::new(&src, Span::new(350, 402), "bad");
+        assert!(e.excerpt().ends_with(&format!("{}{}", " ".repeat(53), "^".repeat(50))));
     }
 }
