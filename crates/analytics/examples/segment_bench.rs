@@ -1,7 +1,8 @@
 //! Times the segment filter language at scale: builds a seeded synthetic frame of N customers
 //! (default 1,000,000) and runs typical filters (parse + compile + evaluate), printing ms.
 //!
-//! `cargo run --release -p rapport-analytics --example segment_bench [-- N]`
+//! `cargo run --release -p rapport-analytics --example segment_bench [-- N [FILTER...]]`
+//! (filters given after N replace the built-in ones).
 
 use chrono::{Duration, TimeZone, Utc};
 use rapport_analytics::segment::{CustomerFrame, CustomerRow, compile};
@@ -97,7 +98,13 @@ fn main() {
     println!("built {n} customers in {:.1} s", started.elapsed().as_secs_f64());
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     let schema = frame.schema();
-    for src in FILTERS {
+    let given: Vec<String> = std::env::args().skip(2).collect();
+    let filters: Vec<&str> = if given.is_empty() {
+        FILTERS.to_vec()
+    } else {
+        given.iter().map(String::as_str).collect()
+    };
+    for src in filters {
         let mut times = Vec::new();
         let mut matched = 0;
         for _ in 0..7 {

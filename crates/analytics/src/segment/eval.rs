@@ -1,8 +1,8 @@
 //! Running a plan: every node scans its column(s) into two bitsets over all customers.
 
 use super::bitset::Bitset;
-use super::frame::{Col, CustomerFrame, NO_CATEGORY, NULL};
-use super::plan::{Node, Scalar, Test, Truth, attr_test};
+use super::frame::{AttrCell, Col, CustomerFrame, NO_CATEGORY, NULL};
+use super::plan::{AttrRef, Node, Scalar, Test, Truth, attr_test};
 use rapport_core::filter::Operand;
 
 /// Microseconds in a day.
@@ -165,12 +165,19 @@ impl Ctx<'_> {
     fn attr(&self, name: &str, test: &Test<Scalar>) -> Truth {
         let n = self.n();
         let (mut truth, mut known) = (Bitset::empty(n), Bitset::empty(n));
-        if let Some(a) = self.frame.attrs.get(name) {
-            for (&r, v) in a.rows.iter().zip(&a.values) {
-                if let Some(t) = attr_test(test, v) {
-                    known.set(r as usize, true);
-                    truth.set(r as usize, t);
-                }
+        let Some(a) = self.frame.attrs.get(name) else { return Truth { truth, known } };
+        // Each distinct text is tested once.
+        let texts: Vec<Option<bool>> =
+            a.text.dict.iter().map(|s| attr_test(test, AttrRef::Text(s))).collect();
+        for (&r, c) in a.rows.iter().zip(&a.cells) {
+            let result = match *c {
+                AttrCell::Text(code) => texts[code as usize],
+                AttrCell::Num(x) => attr_test(test, AttrRef::Num(x)),
+                AttrCell::Bool(b) => attr_test(test, AttrRef::Bool(b)),
+            };
+            if let Some(t) = result {
+                known.set(r as usize, true);
+                truth.set(r as usize, t);
             }
         }
         Truth { truth, known }

@@ -124,19 +124,19 @@ pub(crate) const NO_CATEGORY: u8 = u8::MAX;
 
 impl TextColumn {
     fn push(&mut self, v: Option<&str>) {
-        let code = match v {
-            None => NULL,
-            Some(s) => match self.index.get(s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.dict.len() as u32;
-                    self.dict.push(s.to_string());
-                    self.index.insert(s.to_string(), c);
-                    c
-                }
-            },
-        };
+        let code = v.map_or(NULL, |s| self.intern(s));
         self.codes.push(code);
+    }
+
+    /// The code of a text, added to the dictionary when new.
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&c) = self.index.get(s) {
+            return c;
+        }
+        let c = self.dict.len() as u32;
+        self.dict.push(s.to_string());
+        self.index.insert(s.to_string(), c);
+        c
     }
 
     pub fn get(&self, row: usize) -> Option<&str> {
@@ -145,11 +145,34 @@ impl TextColumn {
     }
 }
 
-/// One attribute's values, for the customers that have it (rows ascending).
+/// One attribute's values, for the customers that have it (rows ascending). Text values are
+/// codes into `text`, so a test runs once per distinct text, not once per customer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AttrColumn {
     pub rows: Vec<u32>,
-    pub values: Vec<AttrValue>,
+    pub cells: Vec<AttrCell>,
+    pub text: TextColumn,
+}
+
+/// A stored attribute value: integers are kept as numbers, texts by their dictionary code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AttrCell {
+    Num(f64),
+    Bool(bool),
+    Text(u32),
+}
+
+impl AttrColumn {
+    fn push(&mut self, row: u32, v: &AttrValue) {
+        let cell = match v {
+            AttrValue::Int(i) => AttrCell::Num(*i as f64),
+            AttrValue::Number(x) => AttrCell::Num(*x),
+            AttrValue::Bool(b) => AttrCell::Bool(*b),
+            AttrValue::Text(t) => AttrCell::Text(self.text.intern(t)),
+        };
+        self.rows.push(row);
+        self.cells.push(cell);
+    }
 }
 
 /// One event name's times per customer: customer `rows[i]` has `times[offsets[i]..offsets[i + 1]]`,
@@ -248,9 +271,7 @@ impl CustomerFrame {
             if matches!(v, AttrValue::Number(x) if !x.is_finite()) {
                 continue;
             }
-            let a = self.attrs.entry(name.clone()).or_default();
-            a.rows.push(row);
-            a.values.push(v.clone());
+            self.attrs.entry(name.clone()).or_default().push(row, v);
         }
         for (i, p) in Purpose::ALL.iter().enumerate() {
             self.consents[i].push(c.consents.contains(p));
@@ -284,11 +305,11 @@ impl CustomerFrame {
             .iter()
             .map(|(name, col)| {
                 let mut t = AttrTypes::default();
-                for v in &col.values {
-                    match v {
-                        AttrValue::Text(_) => t.text = true,
-                        AttrValue::Int(_) | AttrValue::Number(_) => t.number = true,
-                        AttrValue::Bool(_) => t.boolean = true,
+                for c in &col.cells {
+                    match c {
+                        AttrCell::Text(_) => t.text = true,
+                        AttrCell::Num(_) => t.number = true,
+                        AttrCell::Bool(_) => t.boolean = true,
                     }
                 }
                 (name.clone(), t)

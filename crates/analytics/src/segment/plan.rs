@@ -6,7 +6,7 @@ use super::eval::Ctx;
 use super::frame::{AttrTypes, Col, CustomerFrame, FrameSchema, col};
 use chrono::Datelike;
 use rapport_core::filter::{CmpOp, Expr, Filter, FilterError, Operand, Span, Value};
-use rapport_core::{AttrValue, Purpose, Timestamp};
+use rapport_core::{Purpose, Timestamp};
 
 /// A filter's result under three-valued logic: `truth` ⊆ `known`; positions in `known` but
 /// not in `truth` are false, the others unknown (a comparison with a missing value).
@@ -71,15 +71,22 @@ impl PartialOrd for Scalar {
     }
 }
 
+/// A stored attribute value, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AttrRef<'a> {
+    Num(f64),
+    Text(&'a str),
+    Bool(bool),
+}
+
 /// Compares an attribute value with a test: unknown when no literal has the value's type
 /// (the same rules as [`super::eval_row`]). Borrows, since it runs once per stored value.
-pub(crate) fn attr_test(test: &Test<Scalar>, v: &AttrValue) -> Option<bool> {
+pub(crate) fn attr_test(test: &Test<Scalar>, v: AttrRef) -> Option<bool> {
     use std::cmp::Ordering::{Equal, Greater, Less};
     let ord = |lit: &Scalar| match (v, lit) {
-        (AttrValue::Int(i), Scalar::Num(x)) => (*i as f64).partial_cmp(x),
-        (AttrValue::Number(f), Scalar::Num(x)) => f.partial_cmp(x),
-        (AttrValue::Text(t), Scalar::Text(x)) => Some(t.as_str().cmp(x.as_str())),
-        (AttrValue::Bool(b), Scalar::Bool(x)) => Some(b.cmp(x)),
+        (AttrRef::Num(f), Scalar::Num(x)) => f.partial_cmp(x),
+        (AttrRef::Text(t), Scalar::Text(x)) => Some(t.cmp(x.as_str())),
+        (AttrRef::Bool(b), Scalar::Bool(x)) => Some(b.cmp(x)),
         _ => None,
     };
     match test {

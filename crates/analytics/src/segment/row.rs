@@ -2,10 +2,10 @@
 //! what a filter means; the property tests check the vectorised plan against it.
 
 use super::eval::{count_in_window, days_between};
-use super::frame::{Col, CustomerFrame, NO_CATEGORY, col};
+use super::frame::{AttrCell, Col, CustomerFrame, NO_CATEGORY, col};
 use chrono::Datelike;
 use rapport_core::filter::{Expr, Operand, Value};
-use rapport_core::{AttrValue, Purpose, Timestamp};
+use rapport_core::{Purpose, Timestamp};
 use std::cmp::Ordering;
 
 /// One customer of a frame, at an evaluation time.
@@ -103,11 +103,10 @@ fn cell(operand: &Operand, r: &RowView) -> Option<Cell> {
         Operand::Attr(name) => {
             let a = f.attrs.get(name)?;
             let k = a.rows.binary_search(&(r.row as u32)).ok()?;
-            Some(match &a.values[k] {
-                AttrValue::Bool(b) => Cell::Bool(*b),
-                AttrValue::Int(i) => Cell::Num(*i as f64),
-                AttrValue::Number(x) => Cell::Num(*x),
-                AttrValue::Text(s) => Cell::Text(s.clone()),
+            Some(match a.cells[k] {
+                AttrCell::Bool(b) => Cell::Bool(b),
+                AttrCell::Num(x) => Cell::Num(x),
+                AttrCell::Text(code) => Cell::Text(a.text.dict[code as usize].clone()),
             })
         }
         Operand::Events { event, within } => {
