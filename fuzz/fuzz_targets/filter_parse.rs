@@ -31,7 +31,10 @@ fn frame() -> &'static CustomerFrame {
                 ..Default::default()
             };
             if i % 3 == 0 {
-                r.attributes.insert("tier".into(), AttrValue::Text(["gold", "silver"][i as usize % 2].into()));
+                r.attributes.insert(
+                    "tier".into(),
+                    AttrValue::Text(["gold", "silver"][i as usize % 2].into()),
+                );
             }
             if i % 4 == 0 {
                 r.attributes.insert("seats".into(), AttrValue::Int(i % 10));
@@ -39,7 +42,8 @@ fn frame() -> &'static CustomerFrame {
             if i % 2 == 1 {
                 r.consents.push(Purpose::ALL[i as usize % 5]);
             }
-            r.events = (0..i % 5).map(|k| ("login".to_string(), now - Duration::days(k * 9))).collect();
+            r.events =
+                (0..i % 5).map(|k| ("login".to_string(), now - Duration::days(k * 9))).collect();
             f.push(&r);
         }
         f
