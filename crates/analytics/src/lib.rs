@@ -14,6 +14,7 @@ pub mod priority;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
+pub mod segment;
 pub mod sentiment;
 pub mod summary;
 mod text;

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod entity;
 pub mod error;
+pub mod filter;
 pub mod idea;
 pub mod money;
 pub mod notify;
