@@ -67,6 +67,9 @@ struct Batch {
     payload: Payload,
 }
 
+/// Rows written by one import from which the store's planner statistics are refreshed.
+const STATISTICS_AFTER: u64 = 10_000;
+
 pub async fn import(
     store: &dyn Store,
     path: &Path,
@@ -93,6 +96,10 @@ pub async fn import(
     }
     reader.join().map_err(|_| IngestError::Read("the reader thread panicked".into()))?;
     report.rejects_file = rejects.finish()?;
+    // A load this size changes what the planner should choose; a few rows do not.
+    if report.inserted + report.updated >= STATISTICS_AFTER {
+        store.refresh_statistics().await?;
+    }
     Ok(report)
 }
 

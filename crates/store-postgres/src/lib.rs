@@ -54,7 +54,9 @@ use rapport_store::{
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection, Postgres, Row, Transaction};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection, Postgres, Row, Transaction,
+};
 use std::str::FromStr;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -357,6 +359,11 @@ impl Store for PgStore {
 
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>> {
         summary::verify(&self.pool).await
+    }
+
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        self.pool.execute("ANALYZE").await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn export(

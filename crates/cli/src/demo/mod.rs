@@ -104,6 +104,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
         let chunk = g.chunk(start..(start + BATCH).min(customers));
         write_chunk(store, chunk, &o, &mut stats).await?;
     }
+    store.refresh_statistics().await.context("planner statistics")?;
     stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
     stats.ideas = ideas::build(store).await.context("ideas")?;
     Ok(stats)
