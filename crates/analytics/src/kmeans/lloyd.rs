@@ -14,20 +14,35 @@ pub(super) struct Run {
     pub converged: bool,
 }
 
-/// Greedy k-means++: `k` rows of the data as starting centres, `k × d` row-major.
-pub(super) fn init(data: Data, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+/// Where k-means++ leaves the rows: the centres, and each row's nearest centre with its
+/// squared distance (so the first Lloyd pass starts from exact bounds).
+#[derive(Clone)]
+pub(super) struct Start {
+    pub centres: Vec<f64>,
+    nearest: Vec<Nearest>,
+}
+
+#[derive(Clone, Copy)]
+struct Nearest {
+    label: u32,
+    dist2: f64,
+}
+
+/// Greedy k-means++: `k` rows of the data as starting centres. A candidate c cannot be
+/// nearer a row x than x's centre a when |a − c| ≥ 2 |x − a| (triangle inequality), so most
+/// distances to candidates are never computed once there are a few centres.
+pub(super) fn init(data: Data, k: usize, rng: &mut ChaCha8Rng) -> Start {
     let (n, d) = (data.n(), data.d());
     let trials = 2 + (k as f64).ln() as usize;
     let mut centres = Vec::with_capacity(k * d);
     let first = data.row(rng.random_range(0..n));
     centres.extend_from_slice(first);
-    // Squared distance of every row to its nearest centre so far.
-    let mut closest = vec![0.0; n];
-    let mut pot: f64 = in_chunks_mut(&mut closest, |start, chunk| {
+    let mut nearest = vec![Nearest { label: 0, dist2: 0.0 }; n];
+    let mut pot: f64 = in_chunks_mut(&mut nearest, |start, chunk| {
         let mut sum = 0.0;
         for (i, v) in chunk.iter_mut().enumerate() {
-            *v = dist2(data.row(start + i), first);
-            sum += *v;
+            v.dist2 = dist2(data.row(start + i), first);
+            sum += v.dist2;
         }
         sum
     })
@@ -35,10 +50,10 @@ pub(super) fn init(data: Data, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
     .sum();
     let mut cumulative = vec![0.0; n];
     let mut candidates = vec![0.0; trials * d];
-    for _ in 1..k {
+    for step in 1..k {
         let mut acc = 0.0;
-        for (c, v) in cumulative.iter_mut().zip(&closest) {
-            acc += v;
+        for (c, v) in cumulative.iter_mut().zip(&nearest) {
+            acc += v.dist2;
             *c = acc;
         }
         for cand in candidates.chunks_exact_mut(d) {
@@ -47,30 +62,52 @@ pub(super) fn init(data: Data, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
             let at = cumulative.partition_point(|&c| c < draw).min(n - 1);
             cand.copy_from_slice(data.row(at));
         }
-        let pots = candidate_pots(data, &closest, &candidates);
+        // Squared distances from each candidate to each centre so far, candidate-major.
+        let gaps: Vec<f64> = candidates
+            .chunks_exact(d)
+            .flat_map(|c| centres.chunks_exact(d).map(move |m| dist2(c, m)))
+            .collect();
+        let pots = candidate_pots(data, &nearest, &candidates, &gaps, step);
         let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
         pot = pots[best];
         let chosen = &candidates[best * d..(best + 1) * d];
-        in_chunks_mut(&mut closest, |start, chunk| {
+        let gap = &gaps[best * step..(best + 1) * step];
+        in_chunks_mut(&mut nearest, |start, chunk| {
             for (i, v) in chunk.iter_mut().enumerate() {
-                *v = v.min(dist2(data.row(start + i), chosen));
+                if gap[v.label as usize] < 4.0 * v.dist2 {
+                    let dist = dist2(data.row(start + i), chosen);
+                    if dist < v.dist2 {
+                        (v.label, v.dist2) = (step as u32, dist);
+                    }
+                }
             }
         });
         centres.extend_from_slice(chosen);
     }
-    centres
+    Start { centres, nearest }
 }
 
-/// The potential (sum of squared distances to the nearest centre) with each candidate added.
-fn candidate_pots(data: Data, closest: &[f64], candidates: &[f64]) -> Vec<f64> {
+/// The potential (sum of squared distances to the nearest centre) with each candidate added;
+/// `gaps` holds the squared distance of each candidate to each of the `step` centres.
+fn candidate_pots(
+    data: Data,
+    nearest: &[Nearest],
+    candidates: &[f64],
+    gaps: &[f64],
+    step: usize,
+) -> Vec<f64> {
     let d = data.d();
     let trials = candidates.len() / d;
     let per_chunk = in_ranges(data.n(), |rows| {
         let mut sums = vec![0.0; trials];
         for i in rows {
-            let x = data.row(i);
-            for (s, c) in sums.iter_mut().zip(candidates.chunks_exact(d)) {
-                *s += closest[i].min(dist2(x, c));
+            let Nearest { label, dist2: own } = nearest[i];
+            for (t, (s, c)) in sums.iter_mut().zip(candidates.chunks_exact(d)).enumerate() {
+                *s += if gaps[t * step + label as usize] >= 4.0 * own {
+                    own
+                } else {
+                    own.min(dist2(data.row(i), c))
+                };
             }
         }
         sums
@@ -222,12 +259,17 @@ fn assign(data: Data, points: &mut [Bounds], c: &Centres) -> Pass {
     total
 }
 
-/// Lloyd iterations from `centres` until no label changes, the squared centre moves sum to at
+/// Lloyd iterations from the seeding until no label changes, the squared centre moves sum to at
 /// most `tol` (absolute), or `max_iter`.
-pub(super) fn run(data: Data, centres: Vec<f64>, max_iter: usize, tol: f64) -> Run {
-    let mut c = Centres::new(centres, data.d());
-    // An infinite upper bound makes the first pass measure every row.
-    let mut points = vec![Bounds { label: 0, upper: f64::INFINITY, lower: 0.0 }; data.n()];
+pub(super) fn run(data: Data, start: Start, max_iter: usize, tol: f64) -> Run {
+    let mut c = Centres::new(start.centres, data.d());
+    // Exact upper bounds from the seeding; no lower bound yet.
+    let mut points: Vec<Bounds> = start
+        .nearest
+        .iter()
+        .map(|v| Bounds { label: v.label, upper: v.dist2.sqrt(), lower: 0.0 })
+        .collect();
+    drop(start.nearest);
     let (mut iterations, mut converged, mut strict) = (0, false, false);
     while iterations < max_iter {
         iterations += 1;

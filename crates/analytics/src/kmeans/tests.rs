@@ -100,7 +100,7 @@ fn inertia_never_increases_across_iterations_and_matches_plain_lloyd() {
             run.inertia
         );
         last = run.inertia;
-        let (labels, inertia) = plain_lloyd(data, start.clone(), run.iterations);
+        let (labels, inertia) = plain_lloyd(data, start.centres.clone(), run.iterations);
         assert_eq!(run.labels, labels, "iteration {iterations}");
         assert!((run.inertia - inertia).abs() <= 1e-9 * inertia);
     }
