@@ -68,7 +68,7 @@ x = centres[labels] + rng.normal(size=(n, d)) * spread[labels]
 np.savetxt(sys.argv[1], x, delimiter=",", fmt="%.6f",
            header=",".join(f"f{i}" for i in range(d)), comments="")
 PY
-echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(getconf _NPROCESSORS_ONLN)"
 ours=$(/usr/bin/time -f "%U %S" -o "$work/ours.cpu" "$bin" bench kmeans "$big" --k-min 2 --k-max 10 --restarts 3 --seed 0)
 theirs=$(/usr/bin/time -f "%U %S" -o "$work/theirs.cpu" "$py" "$peer" "$big" --k-min 2 --k-max 10 --restarts 3 --seed 0)
 python3 - "$ours" "$theirs" "$(cat "$work/ours.cpu")" "$(cat "$work/theirs.cpu")" <<'PY'
