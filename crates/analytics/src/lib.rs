@@ -43,7 +43,17 @@ pub(crate) fn in_ranges<R: Send>(
     n: usize,
     f: impl Fn(std::ops::Range<usize>) -> R + Sync,
 ) -> Vec<R> {
-    let size = chunk_len(n);
+    in_ranges_of(n, chunk_len(n), f)
+}
+
+/// [`in_ranges`] with the chunk length given, for work whose cost per item grows with `n`
+/// (all pairs of a sample), which pays for threads below [`PARALLEL_FROM`] items.
+pub(crate) fn in_ranges_of<R: Send>(
+    n: usize,
+    size: usize,
+    f: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let size = size.max(1);
     if size >= n {
         return vec![f(0..n)];
     }

@@ -61,6 +61,12 @@ pub struct KmeansBench {
     /// Z-score every column before fitting.
     #[arg(long)]
     standardise: bool,
+    /// Without --k: choose k by silhouette (on a sample of --sample rows) as `report
+    /// clusters` does, and time the whole choice.
+    #[arg(long, conflicts_with = "k")]
+    auto: bool,
+    #[arg(long, default_value_t = 10_000)]
+    sample: usize,
 }
 
 #[derive(Args)]
@@ -131,6 +137,9 @@ fn kmeans(b: &KmeansBench) -> Result<()> {
         standardised = kmeans::standardise(data);
         data = standardised.data();
     }
+    if b.auto {
+        return kmeans_auto(b, data, read);
+    }
     let ks: Vec<usize> = match b.k {
         Some(k) => vec![k],
         None => (b.k_min..=b.k_max).collect(),
@@ -166,6 +175,34 @@ fn kmeans(b: &KmeansBench) -> Result<()> {
     } else {
         out["fits"] = serde_json::Value::Array(fits);
     }
+    println!("{out}");
+    Ok(())
+}
+
+fn kmeans_auto(b: &KmeansBench, data: rapport_analytics::kmeans::Data, read: f64) -> Result<()> {
+    use rapport_analytics::kmeans::{self, AutoParams};
+    let p = AutoParams {
+        k_min: b.k_min,
+        k_max: b.k_max,
+        restarts: b.restarts,
+        max_iter: b.max_iter,
+        tol: b.tol,
+        seed: b.seed,
+        sample: b.sample,
+    }
+    .check()?;
+    let t0 = Instant::now();
+    let auto = kmeans::choose_k(data, &p)?;
+    let out = serde_json::json!({
+        "rows": data.n(),
+        "features": data.d(),
+        "read_seconds": read,
+        "seconds": t0.elapsed().as_secs_f64(),
+        "k": auto.fit.k,
+        "inertia": auto.fit.inertia,
+        "rule": auto.rule,
+        "scores": auto.scores,
+    });
     println!("{out}");
     Ok(())
 }

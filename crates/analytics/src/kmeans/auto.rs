@@ -8,7 +8,7 @@
 //! range is scored in one pass: each distance is computed once and added to every k's sums.
 
 use super::{Data, Fit, ParamError, Params, dist2, fit, invalid};
-use crate::in_ranges;
+use crate::in_ranges_of;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -164,7 +164,9 @@ fn silhouettes(data: Data, rows: &[usize], labelings: &[&[u32]], ks: &[usize]) -
     for row in labels.chunks_exact(q) {
         row.iter().zip(&offsets).for_each(|(&l, o)| counts[o + l as usize] += 1);
     }
-    let per_chunk = in_ranges(m, |range| {
+    // m² work: four fixed chunks from 1,000 rows, whatever the core count.
+    let size = if m < 1_000 { m } else { m.div_ceil(4) };
+    let per_chunk = in_ranges_of(m, size, |range| {
         let (mut sums, mut acc) = (vec![0.0; q], vec![0.0; width]);
         for i in range {
             acc.iter_mut().for_each(|a| *a = 0.0);

@@ -110,13 +110,18 @@ fn inertia_never_increases_across_iterations_and_matches_plain_lloyd() {
 fn silhouette_picks_the_true_k_on_blobs() {
     let (values, _) = four_blobs(9);
     let data = Data::new(&values, 3).unwrap();
-    let p = AutoParams { k_max: 8, restarts: 3, sample: 500, ..AutoParams::default() };
+    // Every row of the 1,000, so the silhouette pass runs on parallel chunks.
+    let p = AutoParams { k_max: 8, restarts: 3, sample: 1000, ..AutoParams::default() };
     let auto = choose_k(data, &p.check().unwrap()).unwrap();
     assert_eq!(auto.fit.k, 4, "{:?}", auto.scores);
     assert_eq!(auto.scores.len(), 7);
-    assert_eq!(auto.sample, 500);
+    assert_eq!(auto.sample, 1000);
     assert!(auto.rule.starts_with("k = 4: highest silhouette 0."), "{}", auto.rule);
-    assert!(auto.rule.ends_with("over k = 2..8 on a 500-row sample"), "{}", auto.rule);
+    let s4 = silhouette(data, &auto.fit.labels, 4, 1000, 0);
+    assert!((s4 - auto.scores[2].silhouette).abs() < 1e-12, "one pass for all k = one at a time");
+    let sampled = silhouette(data, &auto.fit.labels, 4, 300, 0);
+    assert!((sampled - s4).abs() < 0.05, "a 300-row sample: {sampled} against {s4}");
+    assert!(auto.rule.ends_with("over k = 2..8 on all 1,000 rows"), "{}", auto.rule);
 }
 
 #[test]
