@@ -1,5 +1,6 @@
 //! `rapport bench ...`: timings of the analytics core on a file, for the side-by-side
-//! benchmarks against peer libraries (scripts/bench-bgnbd.sh). No database is opened.
+//! benchmarks against peer libraries (scripts/bench-bgnbd.sh, scripts/bench-kmeans.sh). No
+//! database is opened.
 
 use crate::texts::TextSource;
 use crate::themes::Tuning;
@@ -34,6 +35,38 @@ pub enum Bench {
     /// print the best time, then assign every text to the themes found, one at a time on one
     /// thread as a new item would be, and print the mean time per text.
     Themes(ThemesBench),
+    /// k-means on a CSV of numeric features (a header row, then one row per point), fitted as
+    /// given (`--standardise` to z-score it first): with `--k`, one fit; without, one fit per
+    /// k of `--k-min..=--k-max`. Prints inertia, iterations and the fit time as JSON.
+    Kmeans(KmeansBench),
+}
+
+#[derive(Args)]
+pub struct KmeansBench {
+    file: std::path::PathBuf,
+    #[arg(long)]
+    k: Option<usize>,
+    #[arg(long, default_value_t = 2)]
+    k_min: usize,
+    #[arg(long, default_value_t = 10)]
+    k_max: usize,
+    #[arg(long, default_value_t = 10)]
+    restarts: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 300)]
+    max_iter: usize,
+    #[arg(long, default_value_t = 1e-4)]
+    tol: f64,
+    /// Z-score every column before fitting.
+    #[arg(long)]
+    standardise: bool,
+    /// Without --k: choose k by silhouette (on a sample of --sample rows) as `report
+    /// clusters` does, and time the whole choice.
+    #[arg(long, conflicts_with = "k")]
+    auto: bool,
+    #[arg(long, default_value_t = 10_000)]
+    sample: usize,
 }
 
 #[derive(Args)]
@@ -52,6 +85,7 @@ pub fn run(b: Bench) -> Result<()> {
         Bench::Sentiment { file, runs } => sentiment(&file, runs),
         Bench::Duplicates(args) => crate::duplicates::bench(args),
         Bench::Themes(args) => themes(args),
+        Bench::Kmeans(args) => kmeans(&args),
     }
 }
 
@@ -90,6 +124,108 @@ fn themes(args: ThemesBench) -> Result<()> {
     });
     println!("{out}");
     Ok(())
+}
+
+fn kmeans(b: &KmeansBench) -> Result<()> {
+    use rapport_analytics::kmeans::{self, Data, Params};
+    let t0 = Instant::now();
+    let (values, d) = read_matrix(&b.file)?;
+    let read = t0.elapsed().as_secs_f64();
+    let mut data = Data::new(&values, d)?;
+    let standardised;
+    if b.standardise {
+        standardised = kmeans::standardise(data);
+        data = standardised.data();
+    }
+    if b.auto {
+        return kmeans_auto(b, data, read);
+    }
+    let ks: Vec<usize> = match b.k {
+        Some(k) => vec![k],
+        None => (b.k_min..=b.k_max).collect(),
+    };
+    let mut fits = Vec::new();
+    let total = Instant::now();
+    for k in ks {
+        let (restarts, seed, max_iter, tol) = (b.restarts, b.seed, b.max_iter, b.tol);
+        let params = Params { k, restarts, max_iter, tol, seed }.check()?;
+        let t0 = Instant::now();
+        let fit = kmeans::fit(data, &params)?;
+        fits.push(serde_json::json!({
+            "k": k,
+            "inertia": fit.inertia,
+            "iterations": fit.iterations,
+            "sizes": fit.sizes,
+            "seconds": t0.elapsed().as_secs_f64(),
+        }));
+    }
+    let mut out = serde_json::json!({
+        "rows": data.n(),
+        "features": d,
+        "restarts": b.restarts,
+        "seed": b.seed,
+        "read_seconds": read,
+        "seconds": total.elapsed().as_secs_f64(),
+    });
+    if b.k.is_some() {
+        let one = fits.pop().context("one fit")?;
+        out.as_object_mut()
+            .context("an object")?
+            .extend(one.as_object().cloned().unwrap_or_default());
+    } else {
+        out["fits"] = serde_json::Value::Array(fits);
+    }
+    println!("{out}");
+    Ok(())
+}
+
+fn kmeans_auto(b: &KmeansBench, data: rapport_analytics::kmeans::Data, read: f64) -> Result<()> {
+    use rapport_analytics::kmeans::{self, AutoParams};
+    let p = AutoParams {
+        k_min: b.k_min,
+        k_max: b.k_max,
+        restarts: b.restarts,
+        max_iter: b.max_iter,
+        tol: b.tol,
+        seed: b.seed,
+        sample: b.sample,
+    }
+    .check()?;
+    let t0 = Instant::now();
+    let auto = kmeans::choose_k(data, &p)?;
+    let out = serde_json::json!({
+        "rows": data.n(),
+        "features": data.d(),
+        "read_seconds": read,
+        "seconds": t0.elapsed().as_secs_f64(),
+        "k": auto.fit.k,
+        "inertia": auto.fit.inertia,
+        "rule": auto.rule,
+        "scores": auto.scores,
+    });
+    println!("{out}");
+    Ok(())
+}
+
+/// A CSV of numbers with a header row as one row-major matrix and its column count.
+fn read_matrix(file: &std::path::Path) -> Result<(Vec<f64>, usize)> {
+    let mut r =
+        csv::Reader::from_path(file).with_context(|| format!("reading {}", file.display()))?;
+    let d = r.headers()?.len();
+    let mut values = Vec::new();
+    for (i, record) in r.records().enumerate() {
+        let record = record?;
+        if record.len() != d {
+            bail!("line {}: {} columns, the header has {d}", i + 2, record.len());
+        }
+        for (j, cell) in record.iter().enumerate() {
+            let v: f64 = cell.trim().parse().with_context(|| {
+                format!("line {}, column {}: '{cell}' is not a number", i + 2, j + 1)
+            })?;
+            values.push(v);
+        }
+    }
+    Ok((values, d))
 }
 
 fn sentiment(file: &std::path::Path, runs: u32) -> Result<()> {

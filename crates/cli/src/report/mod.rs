@@ -9,6 +9,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use rapport_analytics::satisfaction;
 use rapport_reports as reports;
 
+mod clusters;
 mod clv;
 mod health;
 mod satisfaction_report;
@@ -81,6 +82,12 @@ pub enum Report {
         #[command(flatten)]
         o: SatisfactionArgs,
     },
+    /// Clustered segments: k-means on the buyers' standardised log RFM (`--features rfm`) or
+    /// behaviour (`--features behaviour`), with `--k` or k chosen by silhouette.
+    Clusters {
+        #[command(flatten)]
+        o: clusters::ClustersArgs,
+    },
     /// Recurring themes of the feedback texts (found without supervision): size, share,
     /// sentiment, example quotes.
     Themes {
@@ -123,6 +130,7 @@ pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
         }
         Report::Clv { o } => clv::report(store, &o).await,
         Report::Themes { o } => themes_report::report(store, &o).await,
+        Report::Clusters { o } => clusters::report(store, &o).await,
         Report::Health { o } => health::report(store, &o).await,
         Report::Nps { o } => satisfaction_report::report(store, satisfaction::Scale::Nps, &o).await,
         Report::Csat { o } => {
