@@ -468,6 +468,24 @@ async fn inbox_search_merge_idea_and_closing_the_loop() {
         .for_element(Locator::XPath("//ul[contains(@class,'quotes')]//code[text()='f1']"))
         .await
         .unwrap();
+    // A customer added by hand, then taken off again.
+    let who = Locator::Css("form[action$='/requesters'] input[name=customer]");
+    c.find(who).await.unwrap().send_keys("c3").await.unwrap();
+    c.find(Locator::XPath("//button[text()='Add']")).await.unwrap().click().await.unwrap();
+    let remove = Locator::Css("button[aria-label='Remove Cleo Smith']");
+    c.wait().for_element(remove).await.unwrap().click().await.unwrap();
+    let askers = Locator::Css("section[aria-labelledby=customers]");
+    for _ in 0..100 {
+        // The old page's section can go stale mid-read: only a full read of the new one counts.
+        if let Ok(e) = c.find(askers).await
+            && let Ok(text) = e.text().await
+            && text.contains("Ann Smith")
+            && !text.contains("Cleo")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Each page offers only the next moves, so waiting for the option waits for the new page.
     for status in ["planned", "in_progress", "shipped"] {
         let option = format!("form[action$='/status'] option[value={status}]");
@@ -486,6 +504,7 @@ async fn inbox_search_merge_idea_and_closing_the_loop() {
     let customers = c.find(Locator::Css("section[aria-labelledby=customers]")).await.unwrap();
     let customers = customers.text().await.unwrap();
     assert!(customers.contains("Ann Smith") && customers.contains("Bob Jones"), "{customers}");
+    assert!(!customers.contains("Cleo"), "removed by hand: {customers}");
     screenshot(&c, "idea-shipped").await;
     c.goto(&format!("{}/feedback/f1", app.base)).await.unwrap();
     let about = c.wait().for_element(Locator::Css("main")).await.unwrap().text().await.unwrap();

@@ -185,6 +185,8 @@ struct Quote {
 }
 
 struct Asker {
+    /// The customer's id, when a team member added them (and so can take them off).
+    added: Option<String>,
     href: String,
     name: String,
     email: String,
@@ -322,6 +324,7 @@ async fn idea_page(s: &AppState, viewer: &Viewer, id: &str, error: Option<String
             .requesters
             .iter()
             .map(|q| Asker {
+                added: q.added.then(|| q.customer.to_string()),
                 href: customer_href(&q.customer),
                 name: q.name.clone().unwrap_or_else(|| q.customer.to_string()),
                 email: q.email.clone().unwrap_or_default(),
@@ -419,6 +422,10 @@ async fn act(
             s.db.link_feedback(idea, &item, &by).await?;
             s.db.set_triage(&[item], rapport_store::Triage::Linked).await?;
         }
+        // Unlinking leaves the item's triage alone: it may back another idea, and a team
+        // member who unlinks by mistake links again.
+        "unlink" => s.db.unlink_feedback(idea, &ext("feedback", &f.feedback)?).await?,
+        "unrequest" => s.db.remove_requester(idea, &ext("customer", &f.customer)?).await?,
         _ => {
             let n = note(Some(&f.note))?;
             s.db.add_requester(idea, &ext("customer", &f.customer)?, n.as_deref(), &by).await?;
@@ -465,6 +472,24 @@ pub async fn add_requester(
     Form(f): Form<ActionForm>,
 ) -> Response {
     action(s, viewer, id, f, "requester").await
+}
+
+pub async fn unlink(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    action(s, viewer, id, f, "unlink").await
+}
+
+pub async fn remove_requester(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    action(s, viewer, id, f, "unrequest").await
 }
 
 struct SegmentView {

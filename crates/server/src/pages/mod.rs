@@ -53,6 +53,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/ideas/{id}/status", post(ideas::set_status)),
         ("/ideas/{id}/feedback", post(ideas::link)),
         ("/ideas/{id}/requesters", post(ideas::add_requester)),
+        ("/ideas/{id}/feedback/remove", post(ideas::unlink)),
+        ("/ideas/{id}/requesters/remove", post(ideas::remove_requester)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
