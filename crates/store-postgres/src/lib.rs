@@ -54,7 +54,9 @@ use rapport_store::{
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection, Postgres, Row, Transaction};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection, Postgres, Row, Transaction,
+};
 use std::str::FromStr;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
