@@ -25,6 +25,10 @@ pub struct PreviewArgs {
     /// How many members to list.
     #[arg(long, default_value_t = 20)]
     limit: usize,
+    /// The evaluation time of `_days` fields, `age` and event windows (default: now), e.g.
+    /// 2024-03-31 or 2024-03-31T14:05:00Z: for data that ends in the past.
+    #[arg(long, value_parser = |s: &str| rapport_core::value::parse_timestamp(s, None))]
+    now: Option<rapport_core::Timestamp>,
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
 }
@@ -67,7 +71,7 @@ async fn preview(store: &dyn Store, a: PreviewArgs) -> Result<()> {
     let load_ms = started.elapsed().as_millis();
     let started = Instant::now();
     let plan = compile(&filter, &frame.schema());
-    let members = plan.eval(&frame, chrono::Utc::now());
+    let members = plan.eval(&frame, a.now.unwrap_or_else(chrono::Utc::now));
     let eval_ms = started.elapsed().as_millis();
     let count = members.count();
     let p = Preview {

@@ -48,4 +48,9 @@ fn preview_counts_and_samples_the_members_and_points_at_errors() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.starts_with("1 of 4 customers (25.0%)"), "{table}");
     assert!(table.contains("Bo Ek"), "{table}");
+
+    let out = rapport(&db, &["segment", "preview", "id = \"c1\"", "--now", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2), "a bad --now is a usage error");
+    let out = rapport(&db, &["segment", "preview", "id = \"c1\"", "--now", "2024-03-31"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("1 of 4"));
 }
