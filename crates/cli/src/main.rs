@@ -10,6 +10,7 @@ mod idea;
 mod import;
 mod outbox;
 mod report;
+mod segment;
 mod sentiment;
 mod serve;
 mod survey;
@@ -73,6 +74,12 @@ enum Command {
     Idea {
         #[command(subcommand)]
         command: idea::IdeaCommand,
+    },
+    /// Segments by filter: preview how many customers a filter selects (see
+    /// docs/filter-language.md).
+    Segment {
+        #[command(subcommand)]
+        command: segment::SegmentCommand,
     },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
@@ -141,6 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run_serve(store, args).await,
         Command::User { command } => access::run_user(store.as_ref(), command).await,
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
+        Command::Segment { command } => segment::run(store.as_ref(), command).await,
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Idea { command } => idea::run(store.as_ref(), command).await,

@@ -106,31 +106,7 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
     };
     let today = day_number(as_of);
     let c = &p.config;
-    // Every read at once, and the models on a blocking thread as soon as the activities are
-    // in: at a million customers the reads and the fit take about as long as each other.
-    let (horizon, discount) = (p.horizon_weeks, p.discount);
-    let modelled = async {
-        let activities = Arc::new(store.activities().await?);
-        let shared = activities.clone();
-        let models =
-            tokio::task::spawn_blocking(move || Models::fit(&shared, today, horizon, discount))
-                .await
-                .map_err(|e| ReportError::Store(StoreError::other(e)))?;
-        Ok::<_, ReportError>((activities, models))
-    };
-    let since =
-        Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
-    let ((activities, models), satisfaction, support, mood, windows) = tokio::try_join!(
-        modelled,
-        latest_satisfaction(store),
-        async {
-            store.interaction_counts(Channel::Support, since).await.map_err(ReportError::from)
-        },
-        async { store.feedback_sentiment(since).await.map_err(ReportError::from) },
-        occasions_in_windows(store, today, c.window_days),
-    )?;
-    let inputs = Inputs::gather(activities, models, satisfaction, &support, &mood, &windows, today);
-    drop((support, mood, windows));
+    let inputs = gather(store, today, p).await?;
 
     let scores = inputs.score_all(c);
     let listed = listed(&scores, p.top);
@@ -158,6 +134,69 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Report> {
         })
         .collect();
     Ok(summarise(as_of, p, &scores, customers))
+}
+
+/// Every customer's signals and models as of day `today`: every read at once, and the models
+/// on a blocking thread as soon as the activities are in (at a million customers the reads and
+/// the fit take about as long as each other).
+async fn gather(store: &dyn Store, today: i64, p: &Params) -> ReportResult<Inputs> {
+    let c = &p.config;
+    let (horizon, discount) = (p.horizon_weeks, p.discount);
+    let modelled = async {
+        let activities = Arc::new(store.activities().await?);
+        let shared = activities.clone();
+        let models =
+            tokio::task::spawn_blocking(move || Models::fit(&shared, today, horizon, discount))
+                .await
+                .map_err(|e| ReportError::Store(StoreError::other(e)))?;
+        Ok::<_, ReportError>((activities, models))
+    };
+    let since =
+        Utc.from_utc_datetime(&date(today - c.window_days).and_hms_opt(0, 0, 0).expect("midnight"));
+    let ((activities, models), satisfaction, support, mood, windows) = tokio::try_join!(
+        modelled,
+        latest_satisfaction(store),
+        async {
+            store.interaction_counts(Channel::Support, since).await.map_err(ReportError::from)
+        },
+        async { store.feedback_sentiment(since).await.map_err(ReportError::from) },
+        occasions_in_windows(store, today, c.window_days),
+    )?;
+    Ok(Inputs::gather(activities, models, satisfaction, &support, &mood, &windows, today))
+}
+
+/// One customer's models, as the health report computes them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CustomerModels {
+    /// BG/NBD probability that the buyer is still active (`None` for non-buyers).
+    pub p_alive: Option<f64>,
+    /// Discounted predicted value over the horizon (`None` for non-buyers or a degenerate fit).
+    pub predicted_value: Option<f64>,
+    /// Health score 0-100 (`None` without any signal).
+    pub health: Option<f64>,
+}
+
+/// Every customer's P(alive), predicted value and health score by customer key, with the
+/// health report's defaults, as of the day after the last purchase. Empty before the first
+/// purchase (no model can be fitted, and health needs an as-of day).
+pub async fn per_customer(store: &dyn Store) -> ReportResult<HashMap<i64, CustomerModels>> {
+    let Some(last) = store.last_purchase_at().await? else { return Ok(HashMap::new()) };
+    let p = Params::default();
+    let inputs = gather(store, day_number(last.date_naive()) + 1, &p).await?;
+    let out = (0..inputs.activities.len())
+        .map(|i| {
+            let value = inputs.models.value[i];
+            let m = CustomerModels {
+                p_alive: inputs.models.p_alive[i],
+                predicted_value: (inputs.activities[i].history.is_some() && value.is_finite())
+                    .then_some(value),
+                health: health::score(&inputs.signals(i), &p.config, inputs.typical_gap)
+                    .map(|h| h.score),
+            };
+            (inputs.activities[i].key, m)
+        })
+        .collect();
+    Ok(out)
 }
 
 /// Every buyer's discounted predicted value over `horizon_weeks`, by customer key, as of the

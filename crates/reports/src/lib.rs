@@ -12,6 +12,7 @@ pub mod ideas;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
+pub mod segments;
 pub mod survey;
 pub mod themes;
 

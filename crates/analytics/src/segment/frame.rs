@@ -238,6 +238,15 @@ impl CustomerFrame {
         self.text[0].get(row).unwrap_or("")
     }
 
+    /// A text field's value (`id`, `name`, `email`, `country`, `city`, `company`) of the
+    /// customer at a position; `None` when missing or when the field is not text.
+    pub fn text(&self, field: Field, row: usize) -> Option<&str> {
+        match col(field) {
+            Col::Text(i) => self.text[i].get(row),
+            _ => None,
+        }
+    }
+
     /// Appends a customer.
     pub fn push(&mut self, c: &CustomerRow) {
         if self.numbers.is_empty() {

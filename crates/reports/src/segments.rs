@@ -1,0 +1,203 @@
+//! Segments over a stored company: every customer read from the [`Store`] into a
+//! [`CustomerFrame`] (profile, attributes, summary, feedback sentiment, RFM, lifetime-value
+//! models, health, NPS, consents and, when the filter needs them, events), for
+//! `rapport_analytics::segment` to evaluate filters on.
+//!
+//! Only the existing store reads are used: customers, consents and events by export, the
+//! summaries, ratings and feedback sentiment by their own calls, and the RFM and health models
+//! as the reports compute them (as of the day after the last purchase), so a segment's
+//! `rfm_segment`, `p_alive` or `health` is the number the reports show.
+
+use crate::health;
+use crate::{ReportError, ReportResult, all_summaries, rfm};
+use chrono::{TimeZone, Utc};
+use rapport_analytics::segment::{CustomerFrame, CustomerRow};
+use rapport_core::filter::{Expr, Filter, Operand};
+use rapport_core::{ExternalId, Purpose, Timestamp};
+use rapport_store::{Kind, Record, Store, SummaryRow};
+use std::collections::{BTreeSet, HashMap};
+
+/// What a frame must hold beyond the per-customer columns: the events of these names (events
+/// are the one per-customer list that grows without bound, so they are read only when a
+/// filter names them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub events: BTreeSet<String>,
+}
+
+impl Needs {
+    /// The event names a filter reads through `did(...)` or `events(...)`.
+    pub fn of(filter: &Filter) -> Needs {
+        let mut needs = Needs::default();
+        needs.walk(&filter.root);
+        needs
+    }
+
+    fn walk(&mut self, e: &Expr) {
+        match e {
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| self.walk(x)),
+            Expr::Not(x) => self.walk(x),
+            Expr::Did { event, .. } => {
+                self.events.insert(event.clone());
+            }
+            Expr::Compare { operand, .. }
+            | Expr::In { operand, .. }
+            | Expr::Between { operand, .. }
+            | Expr::IsNull { operand, .. } => {
+                if let Operand::Events { event, .. } = operand {
+                    self.events.insert(event.clone());
+                }
+            }
+            Expr::Consent { .. } => {}
+        }
+    }
+}
+
+/// Page size of the exports: big pages, few round trips.
+const PAGE: usize = 10_000;
+
+/// Every customer as a frame row, in the store's insertion order. The frame holds no evaluation
+/// time (that is `Plan::eval`'s): the models are fitted as of the day after the last purchase,
+/// as the reports do, and fields a model cannot give (no purchases yet) stay null.
+pub async fn frame(store: &dyn Store, needs: &Needs) -> ReportResult<CustomerFrame> {
+    let (customers, scored, models, sentiment, nps, consents, events) = tokio::try_join!(
+        export(store, Kind::Customers),
+        scored(store),
+        health::per_customer(store),
+        async { Ok(store.feedback_sentiment(ever()).await?) },
+        latest_nps(store),
+        latest_consents(store),
+        events(store, needs),
+    )?;
+    let (summaries, rfm) = scored;
+    let mut by_id: HashMap<ExternalId, usize> = HashMap::with_capacity(summaries.len());
+    let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(summaries.len());
+    for (i, s) in summaries.iter().enumerate() {
+        by_id.insert(s.id.clone(), i);
+        by_key.insert(s.key, i);
+    }
+    let sentiment: HashMap<i64, f64> = sentiment.into_iter().map(|(k, m, _)| (k, m)).collect();
+    let (mut consents, mut events) = (consents, events);
+    let mut frame = CustomerFrame::new();
+    for r in customers {
+        let Record::Customer(c) = r else { continue };
+        let mut row = CustomerRow {
+            name: c.name,
+            email: c.email.map(|e| e.as_str().to_string()),
+            country: c.country,
+            city: c.city,
+            company: c.company.map(|id| id.as_str().to_string()),
+            gender: c.gender,
+            birth_year: c.birth_year,
+            signup_at: c.signup_at,
+            attributes: c.attributes,
+            consents: consents.remove(&c.id).unwrap_or_default(),
+            events: events.remove(&c.id).unwrap_or_default(),
+            ..CustomerRow::default()
+        };
+        if let Some(&i) = by_id.get(&c.id) {
+            let s = &summaries[i];
+            row.summary = s.summary.clone();
+            row.rfm = rfm.get(i).copied().flatten();
+            row.feedback_sentiment = sentiment.get(&s.key).copied();
+            row.nps_score = nps.get(&s.key).copied();
+            let m = models.get(&s.key).copied().unwrap_or_default();
+            (row.p_alive, row.clv_predicted, row.health) = (m.p_alive, m.predicted_value, m.health);
+        }
+        row.id = c.id.as_str().to_string();
+        frame.push(&row);
+    }
+    Ok(frame)
+}
+
+/// Every record of one kind, `PAGE` at a time.
+async fn export(store: &dyn Store, kind: Kind) -> ReportResult<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.export(kind, after, PAGE).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Every summary with its [R, F, M] scores (none before the first purchase).
+async fn scored(store: &dyn Store) -> ReportResult<(Vec<SummaryRow>, Vec<Option<[u8; 3]>>)> {
+    match rfm::score(store, None).await {
+        Ok(s) => {
+            let scores = s.rfm.iter().map(|r| r.as_ref().map(|r| [r.r, r.f, r.m])).collect();
+            Ok((s.customers, scores))
+        }
+        Err(ReportError::NoData(_)) => {
+            let all = all_summaries(store).await?;
+            let none = vec![None; all.len()];
+            Ok((all, none))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A time before any feedback: the sentiment of all of it.
+fn ever() -> Timestamp {
+    Utc.with_ymd_and_hms(1000, 1, 1, 0, 0, 0).single().expect("a valid instant")
+}
+
+/// Each customer's latest NPS rating (0-10), by key; the later stored wins a tie.
+async fn latest_nps(store: &dyn Store) -> ReportResult<HashMap<i64, i16>> {
+    let mut latest: HashMap<i64, (Timestamp, i16)> = HashMap::new();
+    for r in store.ratings("nps").await? {
+        let e = latest.entry(r.customer).or_insert((r.at, r.rating));
+        if r.at >= e.0 {
+            *e = (r.at, r.rating);
+        }
+    }
+    Ok(latest.into_iter().map(|(k, (_, v))| (k, v)).collect())
+}
+
+/// The purposes whose latest consent record is a grant, per customer. Records come in
+/// insertion order, so of two at the same instant the later stored wins.
+async fn latest_consents(store: &dyn Store) -> ReportResult<HashMap<ExternalId, Vec<Purpose>>> {
+    let mut latest: HashMap<(ExternalId, Purpose), (Timestamp, bool)> = HashMap::new();
+    for r in export(store, Kind::Consents).await? {
+        let Record::Consent(c) = r else { continue };
+        let e = latest.entry((c.customer, c.purpose)).or_insert((c.at, c.granted));
+        if c.at >= e.0 {
+            *e = (c.at, c.granted);
+        }
+    }
+    let mut out: HashMap<ExternalId, Vec<Purpose>> = HashMap::new();
+    for ((customer, purpose), (_, granted)) in latest {
+        if granted {
+            out.entry(customer).or_default().push(purpose);
+        }
+    }
+    Ok(out)
+}
+
+/// The events of the needed names, per customer; nothing is read when none is needed.
+async fn events(
+    store: &dyn Store,
+    needs: &Needs,
+) -> ReportResult<HashMap<ExternalId, Vec<(String, Timestamp)>>> {
+    let mut out: HashMap<ExternalId, Vec<(String, Timestamp)>> = HashMap::new();
+    if needs.events.is_empty() {
+        return Ok(out);
+    }
+    let mut after = None;
+    loop {
+        let page = store.export(Kind::Events, after, PAGE).await?;
+        for r in page.items {
+            let Record::Event(e) = r else { continue };
+            if needs.events.contains(&e.name) {
+                out.entry(e.customer).or_default().push((e.name, e.at));
+            }
+        }
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
