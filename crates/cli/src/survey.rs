@@ -36,7 +36,7 @@ pub enum SurveyCommand {
 pub struct SendArgs {
     survey: String,
     /// Every consenting customer.
-    #[arg(long, conflicts_with_all = ["country", "customer", "segment"])]
+    #[arg(long, conflicts_with_all = ["country", "customer", "segment", "matching"])]
     all: bool,
     /// Only customers in this country (ISO code).
     #[arg(long)]
@@ -48,6 +48,10 @@ pub struct SendArgs {
     /// after the last purchase).
     #[arg(long)]
     segment: Option<String>,
+    /// Only the customers a segment filter selects, e.g. 'country = "DE" and orders > 2'
+    /// (docs/filter-language.md).
+    #[arg(long = "where", value_name = "FILTER")]
+    matching: Option<String>,
     /// The address customers reach the server at, for the links.
     #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     base_url: String,
@@ -127,13 +131,19 @@ fn csv_cell(s: &str) -> String {
 
 async fn send(db: &dyn Backend, a: SendArgs) -> Result<()> {
     let id = ExternalId::parse(&a.survey).map_err(|r| anyhow::anyhow!("survey: {r}"))?;
-    let body = SendIn { all: a.all, country: a.country, customers: a.customer, segment: a.segment };
+    let body = SendIn {
+        all: a.all,
+        country: a.country,
+        customers: a.customer,
+        segment: a.segment,
+        matching: a.matching,
+    };
     let filter = audience(body).map_err(|e| match e {
         rapport_server::error::ApiError::Invalid { field, reason, .. } if field != "all" => {
             anyhow::anyhow!("--{field}: {reason}")
         }
         _ => anyhow::anyhow!(
-            "say who to send to: --all, --country CODE, --segment NAME or --customer ID"
+            "say who to send to: --all, --country CODE, --segment NAME, --where FILTER or --customer ID"
         ),
     })?;
     let sent = surveys::send(db, &id, &filter, &a.base_url).await?;

@@ -201,3 +201,20 @@ async fn events(
         }
     }
 }
+
+/// The customers a filter selects at `now`, by external id, in the store's insertion order.
+pub async fn members(
+    store: &dyn Store,
+    filter: &Filter,
+    now: Timestamp,
+) -> ReportResult<Vec<ExternalId>> {
+    let frame = frame(store, &Needs::of(filter)).await?;
+    let plan = rapport_analytics::segment::compile(filter, &frame.schema());
+    plan.eval(&frame, now)
+        .ones()
+        .map(|row| {
+            ExternalId::parse(frame.id(row))
+                .map_err(|reason| ReportError::Invalid { field: "id", reason })
+        })
+        .collect()
+}

@@ -70,6 +70,8 @@ pub struct Sent {
 pub struct Audience {
     pub filter: AudienceFilter,
     pub segment: Option<Segment>,
+    /// Only the customers a segment filter selects (docs/filter-language.md).
+    pub matching: Option<rapport_core::filter::Filter>,
 }
 
 /// Invites every customer of the audience who consented to surveys and has no invitation yet:
@@ -84,6 +86,7 @@ pub async fn send(
     let now = Utc::now();
     let expires_at = now + Duration::days(i64::from(info.survey.expires_after_days));
     let mut filter = audience.filter.clone();
+    let mut narrowed = false;
     if let Some(segment) = audience.segment {
         let scored = rapport_reports::rfm::customers(db, None).await?.rows;
         let named = filter.customers.clone();
@@ -94,15 +97,29 @@ pub async fn send(
             })
             .map(|c| c.customer)
             .collect();
-        // An empty list means everyone to the store: an empty segment means no one here.
-        if filter.customers.is_empty() {
-            return Ok(Sent {
-                invited: Vec::new(),
-                without_consent: 0,
-                already_invited: 0,
-                expires_at,
-            });
-        }
+        narrowed = true;
+    }
+    if let Some(matching) = &audience.matching
+        && !(narrowed && filter.customers.is_empty())
+    {
+        let selected = rapport_reports::segments::members(db, matching, now).await?;
+        filter.customers = match filter.customers.is_empty() {
+            true => selected,
+            false => {
+                let named: std::collections::HashSet<_> = filter.customers.iter().collect();
+                selected.into_iter().filter(|c| named.contains(c)).collect()
+            }
+        };
+        narrowed = true;
+    }
+    // An empty list means everyone to the store: an empty segment means no one here.
+    if narrowed && filter.customers.is_empty() {
+        return Ok(Sent {
+            invited: Vec::new(),
+            without_consent: 0,
+            already_invited: 0,
+            expires_at,
+        });
     }
     let audience = db.survey_audience(survey, &filter).await?;
     let mut tokens = Vec::with_capacity(audience.members.len());

@@ -124,6 +124,10 @@ pub struct SendIn {
     pub customers: Vec<String>,
     /// Only the customers of this RFM segment (`champions`, `at_risk`...).
     pub segment: Option<String>,
+    /// Only the customers this segment filter selects, e.g.
+    /// `country in ("DE","AT") and last_purchase_days < 90` (docs/filter-language.md).
+    #[serde(rename = "where")]
+    pub matching: Option<String>,
 }
 
 /// Send a survey: one link per consenting customer of the audience who was not invited yet.
@@ -158,13 +162,21 @@ pub fn audience(body: SendIn) -> ApiResult<Audience> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| Segment::parse(&s).map_err(|r| ApiError::invalid("segment", r)))
         .transpose()?;
-    if !body.all && country.is_none() && customers.is_empty() && segment.is_none() {
+    let matching = body
+        .matching
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| {
+            rapport_core::filter::parse(&m).map_err(|e| ApiError::invalid("where", e.to_string()))
+        })
+        .transpose()?;
+    let chosen = country.is_some() || !customers.is_empty() || segment.is_some();
+    if !body.all && !chosen && matching.is_none() {
         return Err(ApiError::invalid(
             "all",
-            "say `all: true`, or choose a country, a segment or customers",
+            "say `all: true`, or choose a country, a segment, a filter (`where`) or customers",
         ));
     }
-    Ok(Audience { filter: AudienceFilter { customers, country }, segment })
+    Ok(Audience { filter: AudienceFilter { customers, country }, segment, matching })
 }
 
 /// A survey's responses, oldest first.

@@ -393,7 +393,7 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct SendForm {
     csrf: String,
-    /// `all`, `country` or `customers`.
+    /// `all`, `country`, `segment`, `where` or `customers`.
     audience: String,
     #[serde(default)]
     country: String,
@@ -401,6 +401,9 @@ pub struct SendForm {
     customers: String,
     #[serde(default)]
     segment: String,
+    /// A segment filter (docs/filter-language.md).
+    #[serde(default, rename = "where")]
+    matching: String,
 }
 
 pub async fn send(
@@ -417,6 +420,7 @@ pub async fn send(
         all: f.audience == "all",
         country: (f.audience == "country").then(|| f.country.clone()),
         segment: (f.audience == "segment").then(|| f.segment.clone()),
+        matching: (f.audience == "where").then(|| f.matching.clone()),
         customers: if f.audience == "customers" {
             f.customers
                 .split([',', '\n', ' '])

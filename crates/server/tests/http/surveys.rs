@@ -165,6 +165,26 @@ async fn embed_pages_take_many_answers_and_only_signed_customers() {
         .ingest_orders(rapport_store::story::group(rows), &IngestOptions::default())
         .await
         .unwrap();
+    // Sending to a segment filter: a wrong one names the field and the nearest name; a right
+    // one selects by the customers' data (Bob has no orders, and no surveys consent).
+    let send = |body: serde_json::Value| {
+        app.call(&key, Method::POST, "/api/v1/surveys/csat/send", Some(body))
+    };
+    let (status, body) = send(json!({"where": "nmae is not null"})).await;
+    assert_eq!((status.as_u16(), body["field"].as_str()), (422, Some("where")), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("did you mean `name`?"), "{body}");
+    let (_, bob) = send(json!({"where": "orders = 0"})).await;
+    assert_eq!(
+        (bob["invited"].as_array().map(Vec::len), bob["without_consent"].as_i64()),
+        (Some(0), Some(1)),
+        "{bob}"
+    );
+    let (_, both) = send(json!({"where": "name = \"Ann\"", "customers": ["c2"]})).await;
+    assert_eq!(
+        (both["invited"].as_array().map(Vec::len), both["without_consent"].as_i64()),
+        (Some(0), Some(0)),
+        "{both}"
+    );
     let scored = rapport_reports::rfm::customers(app.db.as_ref(), None).await.unwrap().rows;
     let segment = scored[0].rfm.segment;
     let other = rapport_analytics::rfm::Segment::ALL.into_iter().find(|s| *s != segment).unwrap();
