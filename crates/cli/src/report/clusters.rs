@@ -58,7 +58,9 @@ pub async fn report(store: &dyn Store, o: &ClustersArgs) -> Result<()> {
     }
     let out = tokio::task::spawn_blocking(move || clusters::cluster(&f, &p)).await??;
     let mut header = vec!["cluster", "customers", "share", "label"];
-    header.extend(out.features.iter().copied());
+    // The columns are centroids in the features' own units (days, orders, money), so the
+    // `log_` of the standardised features' names would mislead.
+    header.extend(out.features.iter().map(|n| n.strip_prefix("log_").unwrap_or(n)));
     let rows = out
         .clusters
         .iter()
