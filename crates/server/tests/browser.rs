@@ -2,71 +2,19 @@
 //! `chromium` and `chromium-driver`). Each test saves a screenshot under the test target dir.
 //! Without chromedriver on the machine the tests say so and skip.
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use rapport_core::access::Role;
 use rapport_core::record::{CustomerRef, FeedbackRow};
 use rapport_core::value::parse_timestamp;
 use rapport_core::{Consent, Customer, Email, ExternalId, Purpose};
 use rapport_server::{AppState, Settings, auth};
 use rapport_store::{Backend, IngestOptions, story};
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-const PASSWORD: &str = "a long password";
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(String::from)
-}
-
-/// Starts chromedriver on a free port and a headless Chromium session on it.
-async fn browser() -> Option<(Driver, Client)> {
-    let Some(bin) = chromedriver() else {
-        std::io::stderr()
-            .write_all(b"SKIPPED: chromedriver not found (apt-get install chromium chromium-driver); browser tests not run\n")
-            .ok();
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver(child);
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--window-size=1280,900"]
-        }
-    });
-    let caps = caps.as_object().unwrap().clone();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..50 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        if let Ok(c) = ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await
-        {
-            return Some((driver, c));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("could not start a Chromium session through chromedriver");
-}
+#[path = "support/browser.rs"]
+mod kit;
+use kit::{PASSWORD, browser, screenshot};
 
 struct App {
     base: String,
@@ -129,35 +77,11 @@ async fn seed(db: &dyn Backend) {
     db.create_user(admin.unwrap()).await.unwrap();
 }
 
-async fn screenshot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.png"));
-    std::fs::write(&path, png).unwrap();
-    eprintln!("screenshot: {}", path.display());
-}
-
-async fn sign_in(c: &Client, app: &App) {
-    c.goto(&format!("{}/customers", app.base)).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "redirected to sign in");
-    c.find(Locator::Css("input[name=login]"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("table.list")).await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/customers", "back where we wanted to go");
-}
-
 #[tokio::test]
 async fn sign_in_search_and_open_the_customer_360_page() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
-    sign_in(&c, &app).await;
+    kit::sign_in(&c, &app.base).await;
     screenshot(&c, "customers-list").await;
     let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
     search.send_keys("smith").await.unwrap();
@@ -187,7 +111,7 @@ async fn sign_in_search_and_open_the_customer_360_page() {
 async fn create_an_api_key_that_then_works() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
-    sign_in(&c, &app).await;
+    kit::sign_in(&c, &app.base).await;
     c.find(Locator::LinkText("Settings")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::LinkText("API keys")).await.unwrap().click().await.unwrap();
     c.wait()
@@ -264,7 +188,7 @@ async fn the_dashboard_draws_accessible_charts_and_links_risk_to_the_360_page() 
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     seed_dashboard(app.db.as_ref()).await;
-    sign_in(&c, &app).await;
+    kit::sign_in(&c, &app.base).await;
     c.find(Locator::LinkText("Dashboard")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("churn-risk")).await.unwrap();
     screenshot(&c, "dashboard").await;
@@ -313,7 +237,7 @@ async fn a_survey_is_created_sent_answered_once_and_reported() {
         at: parse_timestamp("2024-03-01", None).unwrap(),
     };
     app.db.ingest_consents(vec![consent], &IngestOptions::default()).await.unwrap();
-    sign_in(&c, &app).await;
+    kit::sign_in(&c, &app.base).await;
     c.find(Locator::LinkText("Surveys")).await.unwrap().click().await.unwrap();
     let field = |name: &'static str| {
         Locator::Css(match name {
@@ -420,7 +344,7 @@ async fn inbox_search_merge_idea_and_closing_the_loop() {
         at: parse_timestamp("2024-03-01", None).unwrap(),
     };
     app.db.ingest_consents(vec![consent], &o).await.unwrap();
-    sign_in(&c, &app).await;
+    kit::sign_in(&c, &app.base).await;
 
     // Themes and the similarity index are built by the analysis job; run it now.
     c.goto(&format!("{}/feedback/themes", app.base)).await.unwrap();
