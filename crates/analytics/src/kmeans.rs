@@ -1,6 +1,7 @@
 //! k-means clustering of customers on numeric features: z-score standardisation, greedy
 //! k-means++ seeding, exact Lloyd iterations accelerated with Hamerly's bounds, seeded
-//! restarts, and an automatic k by silhouette on a seeded sample ([`choose_k`]).
+//! restarts, and an automatic k by silhouette or the gap statistic on a seeded sample
+//! ([`choose_k`]).
 //!
 //! - **Data** is a flat row-major matrix ([`Data`]: `n × d` finite values).
 //! - **Standardisation** ([`standardise`]): each column minus its mean over its population
@@ -28,11 +29,12 @@
 //!   core count.
 
 mod auto;
+mod gap;
 mod lloyd;
 #[cfg(test)]
 mod tests;
 
-pub use auto::{AutoFit, AutoParams, KScore, ValidAutoParams, choose_k, silhouette};
+pub use auto::{AutoFit, AutoParams, Criterion, KScore, ValidAutoParams, choose_k, silhouette};
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

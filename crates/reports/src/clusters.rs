@@ -1,5 +1,5 @@
 //! Clustered segments: k-means ([`rapport_analytics::kmeans`]) on standardised behavioural
-//! features of every buyer, with k given or chosen by silhouette.
+//! features of every buyer, with k given or chosen by silhouette or the gap statistic.
 //!
 //! Features (one row per customer with at least one purchase order; recency, frequency and
 //! monetary are the RFM report's, as of the day after the last purchase by default):
@@ -21,7 +21,9 @@
 use crate::{ReportError, ReportResult, all_summaries};
 use chrono::{DateTime, NaiveDate, Utc};
 use rapport_analytics::health::{csat_rating, nps_rating};
-use rapport_analytics::kmeans::{self, AutoParams, Data, KScore, ParamError, Standardised};
+use rapport_analytics::kmeans::{
+    self, AutoParams, Criterion, Data, KScore, ParamError, Standardised,
+};
 use rapport_analytics::rfm;
 use rapport_store::{Store, StoreError};
 use serde::Serialize;
@@ -162,14 +164,15 @@ async fn satisfaction(store: &dyn Store) -> ReportResult<HashMap<i64, f64>> {
 pub struct Params {
     pub features: FeatureSet,
     pub as_of: Option<NaiveDate>,
-    /// `None`: chosen by silhouette over `k_min..=k_max`.
+    /// `None`: chosen by `criterion` over `k_min..=k_max`.
     pub k: Option<usize>,
     pub k_min: usize,
     pub k_max: usize,
     pub restarts: usize,
     pub seed: u64,
-    /// Rows the silhouette is computed on.
+    /// Rows the silhouette (and the gap statistic) is computed on.
     pub sample: usize,
+    pub criterion: Criterion,
 }
 
 impl Default for Params {
@@ -184,6 +187,7 @@ impl Default for Params {
             restarts: auto.restarts,
             seed: auto.seed,
             sample: auto.sample,
+            criterion: auto.criterion,
         }
     }
 }
@@ -254,11 +258,12 @@ pub fn cluster(f: &Features, p: &Params) -> ReportResult<Clusters> {
                 restarts: p.restarts,
                 seed: p.seed,
                 sample: p.sample,
+                criterion: p.criterion,
                 ..AutoParams::default()
             };
             let a = kmeans::choose_k(z.data(), &auto.check().map_err(invalid)?).map_err(invalid)?;
-            let chosen =
-                Chosen { rule: a.rule, method: "silhouette", sample: a.sample, scores: a.scores };
+            let method = p.criterion.name();
+            let chosen = Chosen { rule: a.rule, method, sample: a.sample, scores: a.scores };
             (a.fit, Some(chosen))
         }
     };

@@ -6,7 +6,11 @@
 //! for a row alone in its cluster), as scikit-learn's `silhouette_score` with `sample_size`:
 //! both a and b are over the sample. It costs m² distances for m sampled rows, so the whole
 //! range is scored in one pass: each distance is computed once and added to every k's sums.
+//!
+//! With [`Criterion::Gap`] the same fits are kept but k is chosen by the gap statistic on the
+//! same sample (see [`super::gap`]); the silhouettes are still reported beside the gaps.
 
+use super::gap::{self, Gap};
 use super::{Data, Fit, ParamError, Params, dist2, fit, invalid};
 use crate::in_ranges_of;
 use rand::{Rng, SeedableRng};
@@ -22,8 +26,37 @@ pub struct AutoParams {
     pub max_iter: usize,
     pub tol: f64,
     pub seed: u64,
-    /// Rows the silhouette is computed on (all rows when there are fewer).
+    /// Rows the silhouette (and the gap statistic) is computed on (all rows when there are
+    /// fewer).
     pub sample: usize,
+    pub criterion: Criterion,
+}
+
+/// How k is chosen over the range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Criterion {
+    /// The highest mean silhouette.
+    Silhouette,
+    /// The gap statistic with this many uniform reference sets (Tibshirani et al. use 10+).
+    Gap { references: usize },
+}
+
+impl Criterion {
+    pub fn name(self) -> &'static str {
+        match self {
+            Criterion::Silhouette => "silhouette",
+            Criterion::Gap { .. } => "gap",
+        }
+    }
+
+    /// "silhouette" or "gap" (with 10 reference sets).
+    pub fn parse(s: &str) -> Result<Criterion, String> {
+        match s {
+            "silhouette" => Ok(Criterion::Silhouette),
+            "gap" => Ok(Criterion::Gap { references: 10 }),
+            other => Err(format!("unknown criterion {other:?}: use silhouette or gap")),
+        }
+    }
 }
 
 impl Default for AutoParams {
@@ -37,6 +70,7 @@ impl Default for AutoParams {
             tol: p.tol,
             seed: p.seed,
             sample: 10_000,
+            criterion: Criterion::Silhouette,
         }
     }
 }
@@ -62,6 +96,11 @@ impl AutoParams {
         if !(100..=50_000).contains(&self.sample) {
             return Err(invalid("sample", "must be 100..=50000"));
         }
+        if let Criterion::Gap { references } = self.criterion
+            && !(1..=100).contains(&references)
+        {
+            return Err(invalid("references", "must be 1..=100"));
+        }
         self.params(self.k_max).check()?;
         Ok(ValidAutoParams(self))
     }
@@ -78,6 +117,11 @@ pub struct KScore {
     pub k: usize,
     pub silhouette: f64,
     pub inertia: f64,
+    /// Gap(k) and its standard error, when k was chosen by the gap statistic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_se: Option<f64>,
 }
 
 /// The chosen k's fit, every k's score and the rule in words.
@@ -107,24 +151,51 @@ pub fn choose_k(data: Data, params: &ValidAutoParams) -> Result<AutoFit, ParamEr
     let rows = sample_rows(data.n(), p.sample, p.seed);
     let labelings: Vec<&[u32]> = fits.iter().map(|f| f.labels.as_slice()).collect();
     let ks: Vec<usize> = fits.iter().map(|f| f.k).collect();
-    let scores: Vec<KScore> = silhouettes(data, &rows, &labelings, &ks)
+    let mut scores: Vec<KScore> = silhouettes(data, &rows, &labelings, &ks)
         .into_iter()
         .zip(&fits)
-        .map(|(s, f)| KScore { k: f.k, silhouette: s, inertia: f.inertia })
+        .map(|(s, f)| KScore { k: f.k, silhouette: s, inertia: f.inertia, gap: None, gap_se: None })
         .collect();
-    let best = (0..scores.len())
-        .fold(0, |b, i| if scores[i].silhouette > scores[b].silhouette { i } else { b });
     let on = if rows.len() == data.n() {
         format!("on all {} rows", thousands(rows.len()))
     } else {
         format!("on a {}-row sample", thousands(rows.len()))
     };
-    let rule = format!(
-        "k = {}: highest silhouette {:.2} over k = {}..{} {on}",
-        scores[best].k, scores[best].silhouette, p.k_min, k_max
-    );
+    let range = format!("over k = {}..{} {on}", p.k_min, k_max);
+    let (best, rule) = match p.criterion {
+        Criterion::Silhouette => {
+            let best = (0..scores.len())
+                .fold(0, |b, i| if scores[i].silhouette > scores[b].silhouette { i } else { b });
+            let s = scores[best].silhouette;
+            (best, format!("k = {}: highest silhouette {s:.2} {range}", scores[best].k))
+        }
+        Criterion::Gap { references } => {
+            let sampled: Vec<f64> = rows.iter().flat_map(|&r| data.row(r).to_vec()).collect();
+            let sampled = Data::new(&sampled, data.d())?;
+            let gaps = gap::gaps(sampled, &ks, references, p.seed, |k| p.params(k))?;
+            for (s, g) in scores.iter_mut().zip(&gaps) {
+                (s.gap, s.gap_se) = (Some(g.gap), Some(g.se));
+            }
+            let best = gap::pick(&gaps);
+            (best, gap_rule(&gaps, best, references, &range))
+        }
+    };
     let fit = fits.swap_remove(best);
     Ok(AutoFit { fit, scores, sample: rows.len(), rule })
+}
+
+/// The gap rule in words: which k, and why.
+fn gap_rule(gaps: &[Gap], best: usize, references: usize, range: &str) -> String {
+    let g = gaps[best];
+    let why = match gaps.get(best + 1) {
+        Some(next) if g.gap >= next.gap - next.se => format!(
+            "smallest k with Gap(k) {:.3} ≥ Gap(k+1) − s(k+1) {:.3}",
+            g.gap,
+            next.gap - next.se
+        ),
+        _ => format!("no k met Gap(k) ≥ Gap(k+1) − s(k+1); largest gap {:.3}", g.gap),
+    };
+    format!("k = {}: {why}, {references} uniform reference sets, {range}", g.k)
 }
 
 /// The mean silhouette of one clustering (`labels` of every row, clusters `0..k`) on a

@@ -174,3 +174,48 @@ fn duplicate_rows_fewer_than_k_still_fit() {
     assert_eq!(fit.sizes.iter().sum::<u64>(), 30);
     assert!(fit.inertia.abs() < 1e-12);
 }
+
+#[test]
+fn the_gap_statistic_picks_the_true_k_on_blobs_and_says_why() {
+    let (values, _) = four_blobs(5);
+    let data = Data::new(&values, 3).unwrap();
+    let p = AutoParams {
+        k_max: 7,
+        restarts: 3,
+        sample: 1000,
+        criterion: Criterion::Gap { references: 10 },
+        ..AutoParams::default()
+    };
+    let auto = choose_k(data, &p.clone().check().unwrap()).unwrap();
+    assert_eq!(auto.fit.k, 4, "{:?}", auto.scores);
+    assert!(auto.rule.starts_with("k = 4: smallest k with Gap(k)"), "{}", auto.rule);
+    assert!(auto.rule.contains("10 uniform reference sets"), "{}", auto.rule);
+    let gaps: Vec<f64> = auto.scores.iter().map(|s| s.gap.unwrap()).collect();
+    // Real structure: clustering the blobs beats clustering noise by far at the true k.
+    assert!(gaps[2] > gaps[0] + 0.5, "{gaps:?}");
+    assert!(auto.scores.iter().all(|s| s.gap_se.unwrap() > 0.0));
+    let again = choose_k(data, &p.check().unwrap()).unwrap();
+    assert_eq!(again.scores, auto.scores, "deterministic for a seed");
+}
+
+#[test]
+fn on_structureless_data_the_gap_takes_the_smallest_k() {
+    // Uniform noise: no k beats the reference, so the first k of the range is taken.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let values: Vec<f64> = (0..1200).map(|_| rng.random::<f64>()).collect();
+    let data = Data::new(&values, 2).unwrap();
+    let p = AutoParams {
+        k_max: 6,
+        restarts: 2,
+        sample: 600,
+        criterion: Criterion::Gap { references: 10 },
+        ..AutoParams::default()
+    };
+    let auto = choose_k(data, &p.check().unwrap()).unwrap();
+    assert_eq!(auto.fit.k, 2, "{:?}", auto.scores);
+    assert!(auto.rule.ends_with("over k = 2..6 on all 600 rows"), "{}", auto.rule);
+    let bad = AutoParams { criterion: Criterion::Gap { references: 0 }, ..AutoParams::default() };
+    assert_eq!(bad.check().unwrap_err().field, "references");
+    assert_eq!(Criterion::parse("gap"), Ok(Criterion::Gap { references: 10 }));
+    assert!(Criterion::parse("elbow").unwrap_err().contains("silhouette or gap"));
+}

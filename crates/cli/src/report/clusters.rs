@@ -20,7 +20,7 @@ pub struct ClustersArgs {
     /// interactions, satisfaction, return share).
     #[arg(long, default_value = "rfm", value_parser = FeatureSet::parse)]
     features: FeatureSet,
-    /// Number of clusters; without it, k is chosen by silhouette over --k-min..=--k-max.
+    /// Number of clusters; without it, k is chosen by --criterion over --k-min..=--k-max.
     #[arg(long)]
     k: Option<usize>,
     #[arg(long, default_value_t = 2)]
@@ -32,9 +32,13 @@ pub struct ClustersArgs {
     restarts: usize,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Customers the silhouette is computed on (a seeded sample).
+    /// Customers the silhouette and the gap statistic are computed on (a seeded sample).
     #[arg(long, default_value_t = 10_000)]
     sample: usize,
+    /// How k is chosen without --k: `silhouette` (highest mean silhouette) or `gap` (the gap
+    /// statistic against 10 uniform reference sets).
+    #[arg(long, default_value = "silhouette", value_parser = kmeans::Criterion::parse)]
+    criterion: kmeans::Criterion,
     /// Also write the standardised feature matrix (what k-means sees) to this CSV file.
     #[arg(long, value_name = "FILE")]
     features_out: Option<std::path::PathBuf>,
@@ -50,6 +54,7 @@ pub async fn report(store: &dyn Store, o: &ClustersArgs) -> Result<()> {
         restarts: o.restarts,
         seed: o.seed,
         sample: o.sample,
+        criterion: o.criterion,
     };
     let f = clusters::features(store, p.features, p.as_of).await?;
     if let Some(path) = &o.features_out {

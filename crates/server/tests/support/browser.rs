@@ -85,4 +85,3 @@ pub async fn sign_in(c: &Client, base: &str) {
     c.wait().for_element(Locator::Css("table.list")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/customers", "back where we wanted to go");
 }
-
