@@ -61,12 +61,15 @@ pub struct KmeansBench {
     /// Z-score every column before fitting.
     #[arg(long)]
     standardise: bool,
-    /// Without --k: choose k by silhouette (on a sample of --sample rows) as `report
+    /// Without --k: choose k by --criterion (on a sample of --sample rows) as `report
     /// clusters` does, and time the whole choice.
     #[arg(long, conflicts_with = "k")]
     auto: bool,
     #[arg(long, default_value_t = 10_000)]
     sample: usize,
+    /// `silhouette` or `gap`, with --auto.
+    #[arg(long, default_value = "silhouette", value_parser = rapport_analytics::kmeans::Criterion::parse)]
+    criterion: rapport_analytics::kmeans::Criterion,
 }
 
 #[derive(Args)]
@@ -189,6 +192,7 @@ fn kmeans_auto(b: &KmeansBench, data: rapport_analytics::kmeans::Data, read: f64
         tol: b.tol,
         seed: b.seed,
         sample: b.sample,
+        criterion: b.criterion,
     }
     .check()?;
     let t0 = Instant::now();
