@@ -7,6 +7,7 @@
 #  (b) A seeded synthetic 1,000,000 × 8 matrix (six Gaussian clusters of unequal sizes and
 #      spreads), one fit per k = 2..10 with 3 restarts each (speed: ours on this machine's
 #      cores, scikit-learn on one thread).
+#  (c) k chosen automatically on (a)'s matrix by silhouette and by the gap statistic (ours only).
 # Usage: scripts/bench-kmeans.sh   (needs ../shared/data; BENCH_DIR keeps files between runs;
 # a venv with scikit-learn is made under $CARGO_TARGET_DIR/kmeans-venv on first use)
 set -euo pipefail
@@ -83,3 +84,11 @@ print(f"  all k: rapport {a['seconds']:.2f} s, scikit-learn (1 thread) {b['secon
 print(f"  whole process CPU (user sys, incl. reading the CSV): rapport {sys.argv[3]}, scikit-learn {sys.argv[4]}")
 PY
 echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== (c) choosing k on Online Retail's standardised log RFM: silhouette and the gap statistic"
+echo "   (k = 2..10, 10 restarts, seed 0, both on the same 10,000-row sample; the gap with 10"
+echo "   uniform reference sets; no peer: scikit-learn has no gap statistic)"
+for criterion in silhouette gap; do
+  "$bin" bench kmeans "$work/retail_rfm.csv" --auto --criterion "$criterion" --restarts 10 --seed 0 |
+    python3 -c 'import json, sys; a = json.load(sys.stdin); print(f"  {a[\"rule\"]}  ({a[\"seconds\"]:.2f} s)")'
+done
