@@ -18,7 +18,7 @@ pub mod satisfaction;
 pub mod segment;
 pub mod sentiment;
 pub mod summary;
-mod text;
+pub mod text;
 pub mod themes;
 
 /// Below this many items, work runs on the calling thread.

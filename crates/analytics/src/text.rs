@@ -7,7 +7,7 @@ const EXTENDED_A: &[u8; 128] = b"aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiii
 /// A lowercase Latin letter without its accent (reviews drop accents often enough that "nao"
 /// and "não" must be one word): Latin-1 and Latin Extended-A, which cover
 /// Portuguese, Spanish, French, German, Italian and the Central European languages.
-pub(crate) fn fold(c: char) -> char {
+pub fn fold(c: char) -> char {
     match c {
         'à'..='å' => 'a',
         'ç' => 'c',

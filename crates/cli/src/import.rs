@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rapport_core::Currency;
 use rapport_core::record::ParseOptions;
 use rapport_ingest::{Delimiter, ExportFormat, Format, ImportOptions, ImportReport};
-use rapport_store::{IngestOptions, Kind, Store};
+use rapport_store::{Backend, IngestOptions, Kind, Store};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -85,7 +85,7 @@ pub struct ImportArgs {
     format: OutputFormat,
 }
 
-pub async fn run_import(store: &dyn Store, a: ImportArgs) -> Result<()> {
+pub async fn run_import(store: &dyn Backend, a: ImportArgs) -> Result<()> {
     let opts = options(&a)?;
     let size = std::fs::metadata(&a.file)
         .with_context(|| format!("cannot read {}", a.file.display()))?
@@ -103,7 +103,33 @@ pub async fn run_import(store: &dyn Store, a: ImportArgs) -> Result<()> {
     })
     .await?;
     bar.finish_and_clear();
-    print_report(&report, a.format, start.elapsed().as_secs_f64(), a.dry_run)
+    print_report(&report, a.format, start.elapsed().as_secs_f64(), a.dry_run)?;
+    if !a.dry_run && report.inserted + report.updated > 0 {
+        refresh_segments(store).await?;
+    }
+    Ok(())
+}
+
+/// Saved segments follow the data: after an import changed something, their members are
+/// materialised again (one read of the customers for all of them).
+async fn refresh_segments(store: &dyn Backend) -> Result<()> {
+    if store.saved_segments().await?.is_empty() {
+        return Ok(());
+    }
+    let start = Instant::now();
+    let done = rapport_reports::saved_segments::refresh(store, None, chrono::Utc::now()).await?;
+    for r in &done {
+        match (&r.point, &r.error) {
+            (Some(p), _) => eprintln!(
+                "segment {}: {} members (+{} −{})",
+                r.slug, p.size, p.entered, p.left
+            ),
+            (None, Some(e)) => eprintln!("segment {}: not refreshed: {e}", r.slug),
+            (None, None) => {}
+        }
+    }
+    eprintln!("{} saved segments refreshed in {:.1} s", done.len(), start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn options(a: &ImportArgs) -> Result<ImportOptions> {

@@ -1,21 +1,67 @@
 //! `rapport segment preview "EXPR"`: how many customers a filter selects over the stored
-//! company, with a sample of them (see docs/filter-language.md).
+//! company, with a sample of them (see docs/filter-language.md); and saved segments, whose
+//! members are materialised with a history of their size (`save`, `list`, `show`, `refresh`,
+//! `delete`).
 
 use crate::import::OutputFormat;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use rapport_analytics::segment::{CustomerFrame, compile};
-use rapport_core::filter::{Field, parse};
+use rapport_core::filter::parse;
 use rapport_reports::segments::{self, Needs};
-use rapport_store::Store;
+use rapport_reports::saved_segments;
+use rapport_store::{Backend, SegmentSpec};
 use serde::Serialize;
 use std::time::Instant;
+
+mod saved;
 
 #[derive(Subcommand)]
 pub enum SegmentCommand {
     /// Count the customers a filter selects now, with the first few of them.
     Preview(PreviewArgs),
+    /// Save a segment (or replace a saved one's definition with --replace) and materialise
+    /// its members.
+    Save(SaveArgs),
+    /// The saved segments with their sizes.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// A saved segment: its definition, size history and first members.
+    Show {
+        slug: String,
+        /// How many members to list.
+        #[arg(long, default_value_t = 20)]
+        members: usize,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Materialise the members of saved segments again (all without a slug).
+    Refresh {
+        slugs: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Delete a saved segment, its members and its history.
+    Delete { slug: String },
+}
+
+#[derive(Args)]
+pub struct SaveArgs {
+    /// The segment's name, e.g. "High-value DACH".
+    name: String,
+    /// The filter, e.g. 'country in ("DE","AT") and clv_predicted > 500'.
+    filter: String,
+    /// What the segment is for.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// The segment's id in URLs and commands (default: made from the name).
+    #[arg(long)]
+    slug: Option<String>,
+    /// Replace the definition of the saved segment with this slug.
+    #[arg(long)]
+    replace: bool,
 }
 
 #[derive(Args)]
@@ -34,31 +80,53 @@ pub struct PreviewArgs {
 }
 
 #[derive(Serialize)]
-struct Preview {
-    count: usize,
-    customers: usize,
-    share: f64,
-    warnings: Vec<String>,
-    sample: Vec<Member>,
+struct Timed {
+    #[serde(flatten)]
+    preview: saved_segments::Preview,
     load_ms: u128,
     eval_ms: u128,
 }
 
-#[derive(Serialize)]
-struct Member {
-    id: String,
-    name: Option<String>,
-    email: Option<String>,
-    country: Option<String>,
-}
-
-pub async fn run(store: &dyn Store, c: SegmentCommand) -> Result<()> {
+pub async fn run(db: &dyn Backend, c: SegmentCommand) -> Result<()> {
     match c {
-        SegmentCommand::Preview(a) => preview(store, a).await,
+        SegmentCommand::Preview(a) => preview(db, a).await,
+        SegmentCommand::Save(a) => save(db, a).await,
+        SegmentCommand::List { format } => saved::list(db, format).await,
+        SegmentCommand::Show { slug, members, format } => {
+            saved::show(db, &slug, members, format).await
+        }
+        SegmentCommand::Refresh { slugs, format } => saved::refresh(db, slugs, format).await,
+        SegmentCommand::Delete { slug } => {
+            db.delete_segment(&slug).await?;
+            println!("deleted segment {slug}");
+            Ok(())
+        }
     }
 }
 
-async fn preview(store: &dyn Store, a: PreviewArgs) -> Result<()> {
+async fn save(db: &dyn Backend, a: SaveArgs) -> Result<()> {
+    let spec = SegmentSpec { name: a.name, expression: a.filter, description: a.description };
+    let now = chrono::Utc::now();
+    let result = match (a.replace, a.slug) {
+        (true, Some(slug)) => saved_segments::update(db, &slug, &spec, now).await,
+        (true, None) => anyhow::bail!("--replace needs the --slug of the segment to replace"),
+        (false, slug) => saved_segments::create(db, slug.as_deref(), &spec, None, now).await,
+    };
+    let (segment, point) = match result {
+        Err(rapport_reports::ReportError::Invalid { field: "expression", reason }) => {
+            eprintln!("{reason}");
+            std::process::exit(2);
+        }
+        other => other?,
+    };
+    println!(
+        "saved segment {} ({}): {} members (+{} −{})",
+        segment.slug, segment.spec.name, point.size, point.entered, point.left
+    );
+    Ok(())
+}
+
+async fn preview(store: &dyn Backend, a: PreviewArgs) -> Result<()> {
     let filter = match parse(&a.filter) {
         Ok(f) => f,
         Err(e) => {
@@ -70,19 +138,9 @@ async fn preview(store: &dyn Store, a: PreviewArgs) -> Result<()> {
     let frame = segments::frame(store, &Needs::of(&filter)).await?;
     let load_ms = started.elapsed().as_millis();
     let started = Instant::now();
-    let plan = compile(&filter, &frame.schema());
-    let members = plan.eval(&frame, a.now.unwrap_or_else(chrono::Utc::now));
-    let eval_ms = started.elapsed().as_millis();
-    let count = members.count();
-    let p = Preview {
-        count,
-        customers: frame.len(),
-        share: if frame.is_empty() { 0.0 } else { count as f64 / frame.len() as f64 },
-        warnings: plan.warnings().iter().map(|w| w.to_string()).collect(),
-        sample: members.ones().take(a.limit).map(|row| member(&frame, row)).collect(),
-        load_ms,
-        eval_ms,
-    };
+    let now = a.now.unwrap_or_else(chrono::Utc::now);
+    let preview = saved_segments::preview(&frame, &filter, now, a.limit);
+    let p = Timed { preview, load_ms, eval_ms: started.elapsed().as_millis() };
     match a.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&p)?),
         OutputFormat::Table => print_table(&p),
@@ -90,24 +148,15 @@ async fn preview(store: &dyn Store, a: PreviewArgs) -> Result<()> {
     Ok(())
 }
 
-fn member(frame: &CustomerFrame, row: usize) -> Member {
-    let text = |f| frame.text(f, row).map(str::to_string);
-    Member {
-        id: frame.id(row).to_string(),
-        name: text(Field::Name),
-        email: text(Field::Email),
-        country: text(Field::Country),
-    }
-}
-
-fn print_table(p: &Preview) {
+fn print_table(t: &Timed) {
+    let p = &t.preview;
     println!(
         "{} of {} customers ({:.1}%)  load {} ms, evaluate {} ms",
         p.count,
         p.customers,
         p.share * 100.0,
-        p.load_ms,
-        p.eval_ms
+        t.load_ms,
+        t.eval_ms
     );
     for w in &p.warnings {
         println!("warning: {w}");

@@ -11,6 +11,7 @@ pub mod health;
 pub mod ideas;
 pub mod retention;
 pub mod rfm;
+pub mod saved_segments;
 pub mod satisfaction;
 pub mod segments;
 pub mod survey;

@@ -3,8 +3,9 @@
 //! models, health, NPS, consents and, when the filter needs them, events), for
 //! `rapport_analytics::segment` to evaluate filters on.
 //!
-//! Only the existing store reads are used: customers, consents and events by export, the
-//! summaries, ratings and feedback sentiment by their own calls, and the RFM and health models
+//! Customers and consents are read by export, events of the names a filter uses from the
+//! events' name index ([`Store::event_times`]), the summaries, ratings and feedback sentiment by
+//! their own calls, and the RFM and health models
 //! as the reports compute them (as of the day after the last purchase), so a segment's
 //! `rfm_segment`, `p_alive` or `health` is the number the reports show.
 
@@ -14,7 +15,7 @@ use chrono::{TimeZone, Utc};
 use rapport_analytics::segment::{CustomerFrame, CustomerRow};
 use rapport_core::filter::{Expr, Filter, Operand};
 use rapport_core::{ExternalId, Purpose, Timestamp};
-use rapport_store::{Kind, Record, Store, SummaryRow};
+use rapport_store::{EventTime, Kind, Record, Store, SummaryRow};
 use std::collections::{BTreeSet, HashMap};
 
 /// What a frame must hold beyond the per-customer columns: the events of these names (events
@@ -56,10 +57,58 @@ impl Needs {
 /// Page size of the exports: big pages, few round trips.
 const PAGE: usize = 10_000;
 
+/// A frame with the store key of each row's customer (`None` for one without a summary), for
+/// materialising members.
+#[derive(Debug, Clone, Default)]
+pub struct KeyedFrame {
+    pub frame: CustomerFrame,
+    pub keys: Vec<Option<i64>>,
+    /// The event names read into the frame.
+    pub events: BTreeSet<String>,
+}
+
+impl KeyedFrame {
+    /// Reads the events of these names into the frame (replacing any of them already read).
+    pub async fn add_events(&mut self, store: &dyn Store, names: &BTreeSet<String>) -> ReportResult<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = names.iter().cloned().collect();
+        let times = store.event_times(&names).await?;
+        self.attach(&names, times);
+        Ok(())
+    }
+
+    fn attach(&mut self, names: &[String], times: Vec<EventTime>) {
+        let rows: HashMap<i64, u32> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(row, k)| k.map(|k| (k, row as u32)))
+            .collect();
+        let mut pairs: Vec<Vec<(u32, i64)>> = vec![Vec::new(); names.len()];
+        for e in times {
+            if let (Some(&row), Some(list)) = (rows.get(&e.customer), pairs.get_mut(e.name as usize)) {
+                list.push((row, e.at.timestamp_micros()));
+            }
+        }
+        for (name, list) in names.iter().zip(pairs) {
+            self.frame.set_events(name, list);
+            self.events.insert(name.clone());
+        }
+    }
+}
+
 /// Every customer as a frame row, in the store's insertion order. The frame holds no evaluation
 /// time (that is `Plan::eval`'s): the models are fitted as of the day after the last purchase,
 /// as the reports do, and fields a model cannot give (no purchases yet) stay null.
 pub async fn frame(store: &dyn Store, needs: &Needs) -> ReportResult<CustomerFrame> {
+    Ok(keyed_frame(store, needs).await?.frame)
+}
+
+/// [`frame`] with each row's customer key.
+pub async fn keyed_frame(store: &dyn Store, needs: &Needs) -> ReportResult<KeyedFrame> {
+    let names: Vec<String> = needs.events.iter().cloned().collect();
     let (customers, scored, models, sentiment, nps, consents, events) = tokio::try_join!(
         export(store, Kind::Customers),
         scored(store),
@@ -67,18 +116,17 @@ pub async fn frame(store: &dyn Store, needs: &Needs) -> ReportResult<CustomerFra
         async { Ok(store.feedback_sentiment(ever()).await?) },
         latest_nps(store),
         latest_consents(store),
-        events(store, needs),
+        async { Ok(if names.is_empty() { Vec::new() } else { store.event_times(&names).await? }) },
     )?;
     let (summaries, rfm) = scored;
     let mut by_id: HashMap<ExternalId, usize> = HashMap::with_capacity(summaries.len());
-    let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(summaries.len());
     for (i, s) in summaries.iter().enumerate() {
         by_id.insert(s.id.clone(), i);
-        by_key.insert(s.key, i);
     }
     let sentiment: HashMap<i64, f64> = sentiment.into_iter().map(|(k, m, _)| (k, m)).collect();
-    let (mut consents, mut events) = (consents, events);
-    let mut frame = CustomerFrame::new();
+    let mut consents = consents;
+    let mut out = KeyedFrame::default();
+    out.keys.reserve(customers.len());
     for r in customers {
         let Record::Customer(c) = r else { continue };
         let mut row = CustomerRow {
@@ -92,11 +140,12 @@ pub async fn frame(store: &dyn Store, needs: &Needs) -> ReportResult<CustomerFra
             signup_at: c.signup_at,
             attributes: c.attributes,
             consents: consents.remove(&c.id).unwrap_or_default(),
-            events: events.remove(&c.id).unwrap_or_default(),
             ..CustomerRow::default()
         };
+        let mut key = None;
         if let Some(&i) = by_id.get(&c.id) {
             let s = &summaries[i];
+            key = Some(s.key);
             row.summary = s.summary.clone();
             row.rfm = rfm.get(i).copied().flatten();
             row.feedback_sentiment = sentiment.get(&s.key).copied();
@@ -105,9 +154,11 @@ pub async fn frame(store: &dyn Store, needs: &Needs) -> ReportResult<CustomerFra
             (row.p_alive, row.clv_predicted, row.health) = (m.p_alive, m.predicted_value, m.health);
         }
         row.id = c.id.as_str().to_string();
-        frame.push(&row);
+        out.frame.push(&row);
+        out.keys.push(key);
     }
-    Ok(frame)
+    out.attach(&names, events);
+    Ok(out)
 }
 
 /// Every record of one kind, `PAGE` at a time.
@@ -175,31 +226,6 @@ async fn latest_consents(store: &dyn Store) -> ReportResult<HashMap<ExternalId, 
         }
     }
     Ok(out)
-}
-
-/// The events of the needed names, per customer; nothing is read when none is needed.
-async fn events(
-    store: &dyn Store,
-    needs: &Needs,
-) -> ReportResult<HashMap<ExternalId, Vec<(String, Timestamp)>>> {
-    let mut out: HashMap<ExternalId, Vec<(String, Timestamp)>> = HashMap::new();
-    if needs.events.is_empty() {
-        return Ok(out);
-    }
-    let mut after = None;
-    loop {
-        let page = store.export(Kind::Events, after, PAGE).await?;
-        for r in page.items {
-            let Record::Event(e) = r else { continue };
-            if needs.events.contains(&e.name) {
-                out.entry(e.customer).or_default().push((e.name, e.at));
-            }
-        }
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(out),
-        }
-    }
 }
 
 /// The customers a filter selects at `now`, by external id, in the store's insertion order.

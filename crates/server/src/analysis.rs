@@ -85,5 +85,29 @@ pub async fn run(state: AppState, every: Duration) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "feedback analysis failed"),
         }
+        if state.segment_frames.refresh_due() {
+            refresh_segments(&state).await;
+        }
+    }
+}
+
+/// Refreshes the saved segments, logging each outcome.
+async fn refresh_segments(state: &AppState) {
+    match state.segment_frames.refresh_saved(state.db.as_ref()).await {
+        Ok(done) => {
+            for r in done {
+                match (r.point, r.error) {
+                    (Some(p), _) => tracing::info!(
+                        segment = r.slug,
+                        size = p.size,
+                        entered = p.entered,
+                        left = p.left,
+                        "segment refreshed"
+                    ),
+                    (None, e) => tracing::warn!(segment = r.slug, error = ?e, "segment not refreshed"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "segment refresh failed"),
     }
 }

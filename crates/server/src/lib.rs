@@ -18,6 +18,7 @@ mod observe;
 pub mod outbox;
 pub mod pages;
 pub mod report_cache;
+pub mod segments;
 pub mod surveys;
 pub mod verified;
 
@@ -88,6 +89,8 @@ pub struct Shared {
     pub reports: report_cache::ReportCache,
     /// Themes per feedback item, the near-duplicate index and materialised segments.
     pub analysis: analysis::AnalysisJob,
+    /// The customers as a segment frame, for previews and saved-segment refreshes.
+    pub segment_frames: segments::Frames,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             feedback_creates: Arc::new(feedback_creates(db.clone())),
             reports: report_cache::ReportCache::default(),
             analysis: analysis::AnalysisJob::default(),
+            segment_frames: segments::Frames::default(),
             db,
         }))
     }

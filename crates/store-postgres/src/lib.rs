@@ -36,6 +36,7 @@ mod outbox;
 mod read;
 mod records;
 mod resolve;
+mod segment;
 mod summary;
 mod survey;
 mod view;
@@ -364,6 +365,10 @@ impl Store for PgStore {
     async fn refresh_statistics(&self) -> StoreResult<()> {
         self.pool.execute("ANALYZE").await.map_err(db_err)?;
         Ok(())
+    }
+
+    async fn event_times(&self, names: &[String]) -> StoreResult<Vec<rapport_store::EventTime>> {
+        segment::event_times(&self.pool, names).await
     }
 
     async fn export(

@@ -16,6 +16,7 @@ mod outbox;
 mod read;
 mod records;
 mod resolve;
+mod segment;
 mod summary;
 mod survey;
 mod view;
@@ -396,6 +397,11 @@ impl Store for SqliteStore {
 
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>> {
         self.run(summary::verify).await
+    }
+
+    async fn event_times(&self, names: &[String]) -> StoreResult<Vec<rapport_store::EventTime>> {
+        let names = names.to_vec();
+        self.read(move |c| segment::event_times(c, &names)).await
     }
 
     async fn export(

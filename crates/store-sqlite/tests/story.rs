@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use rapport_store::{
-    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records, story_surveys,
-    story_views,
+    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records, story_segments,
+    story_surveys, story_views,
 };
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -351,4 +351,16 @@ async fn outbox_enqueue_claim_send() {
 async fn outbox_concurrent_claims() {
     let (_d, s) = fresh();
     story_outbox::outbox_concurrent_claims(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_segments_refresh_and_history() {
+    let (_d, s) = fresh();
+    story_segments::saved_segments_refresh_and_history(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_read_by_name() {
+    let (_d, s) = fresh();
+    story_segments::events_read_by_name(&s).await;
 }

@@ -14,12 +14,14 @@ mod kind;
 mod outbox;
 mod query;
 mod records;
+mod segment;
 pub mod story;
 pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
 pub mod story_outbox;
 pub mod story_records;
+pub mod story_segments;
 pub mod story_surveys;
 pub mod story_views;
 mod survey;
@@ -34,6 +36,7 @@ pub use kind::Kind;
 pub use outbox::*;
 pub use query::*;
 pub use records::*;
+pub use segment::*;
 pub use survey::*;
 pub use types::*;
 
@@ -185,6 +188,11 @@ pub trait Store: Send + Sync {
     /// differs (empty when consistent). A consistency check for operators and tests.
     async fn verify_summaries(&self) -> StoreResult<Vec<SummaryMismatch>>;
 
+    /// Every event of these names as (customer key, index of its name in `names`, time),
+    /// in no particular order: what segment filters with `did(...)` and `events(...)` read,
+    /// from the `(name, at, customer_id)` index alone rather than every event's properties.
+    async fn event_times(&self, names: &[String]) -> StoreResult<Vec<EventTime>>;
+
     /// One page of an entity's rows for export, in insertion order.
     async fn export(
         &self,
@@ -239,14 +247,28 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas and the outbox, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox and saved segments, on one backend.
 pub trait Backend:
-    Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    Store
+    + AccessStore
+    + IdempotencyStore
+    + SurveyStore
+    + InboxStore
+    + IdeaStore
+    + OutboxStore
+    + SegmentStore
 {
 }
 
 impl<T> Backend for T where
-    T: Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    T: Store
+        + AccessStore
+        + IdempotencyStore
+        + SurveyStore
+        + InboxStore
+        + IdeaStore
+        + OutboxStore
+        + SegmentStore
 {
 }
 

@@ -182,6 +182,15 @@ pub struct Page<T> {
     pub next: Option<i64>,
 }
 
+/// One event as a segment filter reads it (see [`crate::Store::event_times`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTime {
+    pub customer: i64,
+    /// Index into the asked names.
+    pub name: u32,
+    pub at: rapport_core::Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryMismatch {
     pub customer: ExternalId,

@@ -307,6 +307,29 @@ impl CustomerFrame {
         }
     }
 
+    /// Sets one event name's column from (position, time in microseconds) pairs in any order,
+    /// replacing what it held: for events read apart from the customers, by name. Nothing is
+    /// set for no pairs, as for a name nobody did.
+    pub fn set_events(&mut self, name: &str, mut pairs: Vec<(u32, i64)>) {
+        if pairs.is_empty() {
+            self.events.remove(name);
+            return;
+        }
+        pairs.sort_unstable();
+        let mut col = EventColumn { rows: Vec::new(), offsets: vec![0], times: Vec::new() };
+        for (row, at) in pairs {
+            if col.rows.last() != Some(&row) {
+                if !col.rows.is_empty() {
+                    col.offsets.push(col.times.len());
+                }
+                col.rows.push(row);
+            }
+            col.times.push(at);
+        }
+        col.offsets.push(col.times.len());
+        self.events.insert(name.to_string(), col);
+    }
+
     /// Attribute names with their value types, and event names.
     pub fn schema(&self) -> FrameSchema {
         let attrs = self

@@ -251,3 +251,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn events_set_by_name_select_as_events_pushed_with_the_rows() {
+    let pushed = example_frame();
+    let mut set = CustomerFrame::new();
+    for i in 0..pushed.len() {
+        set.push(&CustomerRow { id: pushed.id(i).into(), ..Default::default() });
+    }
+    let micros = |d: i64| days_ago(d).timestamp_micros();
+    // Out of order and across customers, as a store returns them.
+    set.set_events("login", vec![(6, micros(40)), (1, micros(100)), (6, micros(3))]);
+    set.set_events("never", vec![]);
+    for src in [
+        r#"did("login", within=30d)"#,
+        r#"events("login") = 2"#,
+        r#"events("login", within=1m) = 1"#,
+        r#"did("login")"#,
+    ] {
+        let want: Vec<String> = match src {
+            r#"did("login")"# => vec!["b".into(), "g".into()],
+            _ => select(&pushed, src),
+        };
+        assert_eq!(select(&set, src), want, "{src}");
+    }
+    assert_eq!(set.schema().events.into_iter().collect::<Vec<_>>(), ["login"]);
+}

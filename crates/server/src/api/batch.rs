@@ -321,6 +321,7 @@ pub async fn events(
     let o = parse_options();
     let p = parse_all(&items, |i| parse_event(&i.fields(), &o));
     let outcomes = s.db.ingest_events(p.rows, &IngestOptions::default()).await?;
+    s.segment_frames.invalidate();
     p.report.finish(Kind::Events, &who, &p.indexes, outcomes)
 }
 
@@ -338,6 +339,7 @@ pub async fn orders(
     let mut groups = OrderGrouper::new();
     p.rows.into_iter().for_each(|r| groups.push(r));
     let outcomes = s.db.ingest_orders(groups.finish(), &IngestOptions::default()).await?;
+    s.segment_frames.invalidate();
     p.report.finish(Kind::Orders, &who, &p.indexes, outcomes)
 }
 
@@ -353,5 +355,6 @@ pub async fn feedback(
     let o = parse_options();
     let p = parse_all(&items, |i| parse_feedback(&i.fields(), &o));
     let outcomes = s.db.ingest_feedback(p.rows, &IngestOptions::default()).await?;
+    s.segment_frames.invalidate();
     p.report.finish(Kind::Feedback, &who, &p.indexes, outcomes)
 }

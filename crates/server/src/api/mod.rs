@@ -11,6 +11,7 @@ pub mod record_query;
 pub mod record_write;
 pub mod records;
 pub mod reports;
+pub mod segments;
 pub mod surveys;
 
 use crate::AppState;
@@ -65,6 +66,10 @@ use utoipa_axum::routes;
             factor by factor (distinct customers who asked, their value, recency, sentiment, \
             segment, feature usage), RICE beside it; evidence from feedback, requesters on \
             behalf of customers, a status graph, and the top ideas per RFM segment."),
+        (name = "segments", description = "Saved segments: a filter in the segment language \
+            (docs/filter-language.md) whose members are materialised, refreshed on a schedule \
+            and after data arrives, with a history of the segment's size; and a preview count \
+            for a filter being written."),
     ),
 )]
 pub struct ApiDoc;
@@ -254,6 +259,11 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ideas::unlink))
         .routes(routes!(ideas::add_requester))
         .routes(routes!(ideas::remove_requester))
+        .routes(routes!(segments::list, segments::create))
+        .routes(routes!(segments::preview))
+        .routes(routes!(segments::get, segments::update, segments::delete))
+        .routes(routes!(segments::refresh))
+        .routes(routes!(segments::members))
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);

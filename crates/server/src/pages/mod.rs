@@ -10,6 +10,7 @@ mod ideas;
 pub use dashboard::warm as warm_dashboard;
 mod login;
 pub mod respond;
+mod segments;
 mod settings;
 mod surveys;
 mod themes;
@@ -55,12 +56,18 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/ideas/{id}/requesters", post(ideas::add_requester)),
         ("/ideas/{id}/feedback/remove", post(ideas::unlink)),
         ("/ideas/{id}/requesters/remove", post(ideas::remove_requester)),
+        ("/segments", get(segments::list).post(segments::create)),
+        ("/segments/{slug}", get(segments::show).post(segments::update)),
+        ("/segments/{slug}/refresh", post(segments::refresh)),
+        ("/segments/{slug}/delete", post(segments::delete)),
+        ("/docs/filter-language", get(segments::guide)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
         ("/settings/api-keys", get(settings::keys).post(settings::create_key)),
         ("/settings/api-keys/{id}/revoke", post(settings::revoke_key)),
         ("/static/app.css", get(stylesheet)),
+        ("/static/segments.js", get(segments::script)),
     ];
     for area in AREAS.iter().filter(|a| a.coming) {
         t.push((area.href, get(coming_soon)));
@@ -69,7 +76,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
 }
 
 /// Pages anyone may fetch: signing in needs them.
-pub const PUBLIC: &[&str] = &["/login", "/static/app.css"];
+pub const PUBLIC: &[&str] = &["/login", "/static/app.css", "/static/segments.js"];
 
 pub fn routes() -> Router<AppState> {
     table().into_iter().fold(Router::new(), |r, (path, handler)| r.route(path, handler))
@@ -89,7 +96,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Surveys", href: "/surveys", coming: false },
     Area { name: "Feedback", href: "/feedback", coming: false },
     Area { name: "Ideas", href: "/ideas", coming: false },
-    Area { name: "Segments", href: "/segments", coming: true },
+    Area { name: "Segments", href: "/segments", coming: false },
     Area { name: "Personas", href: "/personas", coming: true },
     Area { name: "Journeys", href: "/journeys", coming: true },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
