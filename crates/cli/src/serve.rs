@@ -140,6 +140,7 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
              {} requesters told, {} not notified",
             i.themed, i.ideas, i.linked, i.told, i.not_notified
         );
+        eprintln!("{} saved segments, materialised", stats.segments);
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

@@ -23,6 +23,8 @@ mod inbox;
 mod records;
 #[path = "http/reports.rs"]
 mod reports;
+#[path = "http/segments.rs"]
+mod segments;
 #[path = "http/surveys.rs"]
 mod surveys;
 
@@ -431,6 +433,7 @@ async fn the_same_api_story_on_postgresql() {
     hooks::signed_feedback_arrives(&app).await;
     surveys::sent_answered_once_and_reported(&app).await;
     ideas::created_linked_ranked_and_moved(&app).await;
+    segments::saved_segments_story(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

@@ -42,3 +42,19 @@ async fn demo_is_complete_deterministic_and_consistent() {
     let counts = rapport_store::OutboxStore::outbox_counts(&a, Some(&topic)).await.unwrap();
     assert_eq!(counts.sent as usize, i.told, "every told requester's message is recorded sent");
 }
+
+#[tokio::test]
+async fn demo_segments_are_saved_with_members() {
+    use rapport_store::SegmentStore;
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open(dir.path().join("d.db")).unwrap();
+    let stats = build(&a, 600, 42).await.unwrap();
+    let saved = a.saved_segments().await.unwrap();
+    assert_eq!(saved.len(), stats.segments);
+    for s in &saved {
+        let size = s.size.unwrap_or(0);
+        // Each is a real part of the company: someone, but not everyone.
+        assert!(size > 0 && size < 600, "{}: {size} of 600", s.spec.name);
+        assert_eq!(a.segment_history(&s.slug).await.unwrap().len(), 1);
+    }
+}
