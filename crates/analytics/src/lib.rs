@@ -12,6 +12,7 @@ pub mod health;
 pub mod kmeans;
 pub mod optim;
 pub mod priority;
+pub mod recommend;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;

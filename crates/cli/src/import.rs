@@ -120,10 +120,9 @@ async fn refresh_segments(store: &dyn Backend) -> Result<()> {
     let done = rapport_reports::saved_segments::refresh(store, None, chrono::Utc::now()).await?;
     for r in &done {
         match (&r.point, &r.error) {
-            (Some(p), _) => eprintln!(
-                "segment {}: {} members (+{} −{})",
-                r.slug, p.size, p.entered, p.left
-            ),
+            (Some(p), _) => {
+                eprintln!("segment {}: {} members (+{} −{})", r.slug, p.size, p.entered, p.left)
+            }
             (None, Some(e)) => eprintln!("segment {}: not refreshed: {e}", r.slug),
             (None, None) => {}
         }

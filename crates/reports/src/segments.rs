@@ -69,7 +69,11 @@ pub struct KeyedFrame {
 
 impl KeyedFrame {
     /// Reads the events of these names into the frame (replacing any of them already read).
-    pub async fn add_events(&mut self, store: &dyn Store, names: &BTreeSet<String>) -> ReportResult<()> {
+    pub async fn add_events(
+        &mut self,
+        store: &dyn Store,
+        names: &BTreeSet<String>,
+    ) -> ReportResult<()> {
         if names.is_empty() {
             return Ok(());
         }
@@ -88,7 +92,9 @@ impl KeyedFrame {
             .collect();
         let mut pairs: Vec<Vec<(u32, i64)>> = vec![Vec::new(); names.len()];
         for e in times {
-            if let (Some(&row), Some(list)) = (rows.get(&e.customer), pairs.get_mut(e.name as usize)) {
+            if let (Some(&row), Some(list)) =
+                (rows.get(&e.customer), pairs.get_mut(e.name as usize))
+            {
                 list.push((row, e.at.timestamp_micros()));
             }
         }

@@ -104,7 +104,9 @@ async fn refresh_segments(state: &AppState) {
                         left = p.left,
                         "segment refreshed"
                     ),
-                    (None, e) => tracing::warn!(segment = r.slug, error = ?e, "segment not refreshed"),
+                    (None, e) => {
+                        tracing::warn!(segment = r.slug, error = ?e, "segment not refreshed")
+                    }
                 }
             }
         }

@@ -44,11 +44,16 @@ impl Frames {
     }
 
     /// A frame with at least the events `needs` names, and when it was read.
-    pub async fn get(&self, db: &dyn Backend, needs: &Needs) -> ReportResult<(Arc<KeyedFrame>, Instant)> {
+    pub async fn get(
+        &self,
+        db: &dyn Backend,
+        needs: &Needs,
+    ) -> ReportResult<(Arc<KeyedFrame>, Instant)> {
         let mut held = self.held.lock().await;
         let stale = self.stale.load(Ordering::Relaxed);
         if let Some(h) = held.as_mut().filter(|h| !stale && h.built.elapsed() < FRESH) {
-            let missing: BTreeSet<String> = needs.events.difference(&h.frame.events).cloned().collect();
+            let missing: BTreeSet<String> =
+                needs.events.difference(&h.frame.events).cloned().collect();
             if !missing.is_empty() {
                 let mut frame = (*h.frame).clone();
                 frame.add_events(db, &missing).await?;
@@ -73,9 +78,7 @@ impl Frames {
     pub fn refresh_due(&self) -> bool {
         let last = *self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
         let stale = self.stale.load(Ordering::Relaxed);
-        last.is_none_or(|t| {
-            t.elapsed() >= REFRESH_EVERY || (stale && t.elapsed() >= REFRESH_GAP)
-        })
+        last.is_none_or(|t| t.elapsed() >= REFRESH_EVERY || (stale && t.elapsed() >= REFRESH_GAP))
     }
 
     /// Reads the customers again (with the events of every saved segment) and refreshes every

@@ -43,7 +43,8 @@ async fn seed(db: &dyn Backend) {
         ("DACH buyers", r#"country in ("Germany", "Austria") and purchase_orders > 0"#),
         ("Frequent buyers", "purchase_orders >= 4"),
     ] {
-        let spec = SegmentSpec { name: name.into(), expression: expr.into(), description: String::new() };
+        let spec =
+            SegmentSpec { name: name.into(), expression: expr.into(), description: String::new() };
         saved_segments::create(db, None, &spec, Some("admin"), now).await.unwrap();
     }
     let admin = auth::new_user("admin@example.com", "Ada Admin", Role::Admin.as_str(), PASSWORD);
@@ -90,7 +91,10 @@ async fn the_count_follows_the_filter_and_a_segment_is_saved() {
     let filter = c.find(Locator::Id("expression")).await.unwrap();
     filter.send_keys(r#"country = "Spain" and purchse_orders >= 2"#).await.unwrap();
     let error = preview_with(&c, "did you mean").await;
-    assert!(error.contains("unknown field `purchse_orders`; did you mean `purchase_orders`?"), "{error}");
+    assert!(
+        error.contains("unknown field `purchse_orders`; did you mean `purchase_orders`?"),
+        "{error}"
+    );
     filter.clear().await.unwrap();
     filter.send_keys(r#"country = "Spain" and purchase_orders >= 2"#).await.unwrap();
     let count = preview_with(&c, "customers (").await;

@@ -18,11 +18,7 @@ const SEGMENT: &str = "SELECT slug, name, expression, description, created_at, u
 fn segment(r: &PgRow) -> StoreResult<SavedSegment> {
     Ok(SavedSegment {
         slug: get(r, 0)?,
-        spec: SegmentSpec {
-            name: get(r, 1)?,
-            expression: get(r, 2)?,
-            description: get(r, 3)?,
-        },
+        spec: SegmentSpec { name: get(r, 1)?, expression: get(r, 2)?, description: get(r, 3)? },
         created_at: get(r, 4)?,
         updated_at: get(r, 5)?,
         created_by: get(r, 6)?,
@@ -37,7 +33,8 @@ fn missing(slug: &str) -> StoreError {
 
 /// PostgreSQL text cannot hold NUL.
 fn no_nul(s: &SegmentSpec) -> StoreResult<()> {
-    let fields = [("name", &s.name), ("expression", &s.expression), ("description", &s.description)];
+    let fields =
+        [("name", &s.name), ("expression", &s.expression), ("description", &s.description)];
     match fields.iter().find(|(_, v)| v.contains('\0')) {
         Some((f, _)) => Err(StoreError::Invalid(format!("{f} contains a NUL character"))),
         None => Ok(()),

@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use rapport_core::Timestamp;
 use rapport_core::value::{from_micros, to_micros};
 use rapport_store::{
-    Page, SavedSegment, SegmentSpec, SegmentStore, SizePoint, StoreError, StoreResult,
-    members_name,
+    Page, SavedSegment, SegmentSpec, SegmentStore, SizePoint, StoreError, StoreResult, members_name,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 
@@ -175,9 +174,7 @@ fn page(c: &Connection, slug: &str, after: Option<i64>, limit: usize) -> StoreRe
         )
         .map_err(db_err)?;
     let rows = stmt
-        .query_map((members_name(slug), after.unwrap_or(i64::MIN), limit as i64 + 1), |r| {
-            r.get(0)
-        })
+        .query_map((members_name(slug), after.unwrap_or(i64::MIN), limit as i64 + 1), |r| r.get(0))
         .map_err(db_err)?;
     let mut items: Vec<i64> = rows.collect::<Result<_, _>>().map_err(db_err)?;
     let next = (items.len() > limit).then(|| {

@@ -149,7 +149,10 @@ mod tests {
 
     #[test]
     fn slugs_are_url_safe_and_fold_accents() {
-        assert_eq!(slugify("High-value  Germans (DE/AT)").as_deref(), Some("high-value-germans-de-at"));
+        assert_eq!(
+            slugify("High-value  Germans (DE/AT)").as_deref(),
+            Some("high-value-germans-de-at")
+        );
         assert_eq!(slugify("Clientes não ativos").as_deref(), Some("clientes-nao-ativos"));
         assert_eq!(slugify(" -- "), None);
     }

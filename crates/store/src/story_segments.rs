@@ -23,7 +23,12 @@ pub async fn saved_segments_refresh_and_history(s: &dyn Backend) {
     let keys = setup(s).await;
     let k = |c: &str| keys[c];
     let made = s
-        .create_segment("vip", &spec("VIP", "revenue > 100"), Some("ann"), ts("2024-01-01T00:00:00Z"))
+        .create_segment(
+            "vip",
+            &spec("VIP", "revenue > 100"),
+            Some("ann"),
+            ts("2024-01-01T00:00:00Z"),
+        )
         .await
         .unwrap();
     assert_eq!((made.slug.as_str(), made.size, made.refreshed_at), ("vip", None, None));
@@ -33,7 +38,11 @@ pub async fn saved_segments_refresh_and_history(s: &dyn Backend) {
     assert!(matches!(again, Err(StoreError::Conflict(_))));
 
     let first = s
-        .refresh_segment("vip", vec![k("c3"), k("c1"), k("c2"), k("c1")], ts("2024-01-02T00:00:00Z"))
+        .refresh_segment(
+            "vip",
+            vec![k("c3"), k("c1"), k("c2"), k("c1")],
+            ts("2024-01-02T00:00:00Z"),
+        )
         .await
         .unwrap();
     assert_eq!((first.size, first.entered, first.left), (3, 3, 0));
@@ -78,7 +87,10 @@ pub async fn saved_segments_refresh_and_history(s: &dyn Backend) {
     assert_eq!(renamed.spec.expression, "revenue > 200");
     assert!(renamed.updated_at > renamed.created_at);
     let t = ts("2024-01-05T00:00:00Z");
-    assert!(matches!(s.update_segment("nope", &spec("x", "true"), t).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        s.update_segment("nope", &spec("x", "true"), t).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert!(matches!(s.refresh_segment("nope", vec![], t).await, Err(StoreError::NotFound(_))));
     assert!(matches!(s.segment_history("nope").await, Err(StoreError::NotFound(_))));
 

@@ -19,7 +19,13 @@ pub async fn list(db: &dyn Backend, format: OutputFormat) -> Result<()> {
         return Ok(());
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["slug", "name", "members", "refreshed", "filter"]);
+    t.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "slug",
+        "name",
+        "members",
+        "refreshed",
+        "filter",
+    ]);
     for s in &all {
         t.add_row([
             s.slug.clone(),

@@ -72,7 +72,10 @@ fn by(who: &Principal) -> String {
 #[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
     responses((status = 200, body = serde_json::Value, description = "`[{slug, name, expression, description, created_at, updated_at, created_by, refreshed_at, size}]`"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Vec<SavedSegment>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Vec<SavedSegment>>> {
     who.require(Permission::Read)?;
     Ok(Json(s.db.saved_segments().await?))
 }
@@ -201,8 +204,10 @@ pub async fn members(
     }
     let page = s.db.segment_member_keys(&slug, q.after, limit).await?;
     let labels = s.db.customer_labels(&page.items).await?;
-    let items =
-        labels.into_iter().map(|l| MemberOut { id: l.id.as_str().to_string(), name: l.name }).collect();
+    let items = labels
+        .into_iter()
+        .map(|l| MemberOut { id: l.id.as_str().to_string(), name: l.name })
+        .collect();
     Ok(Json(MembersOut { items, next: page.next }))
 }
 
@@ -243,7 +248,8 @@ pub async fn preview(
     if limit > 100 {
         return Err(ApiError::parameter("limit", "must be 0 to 100"));
     }
-    let filter = parse(&q.expression).map_err(|e| ApiError::parameter("expression", e.to_string()))?;
+    let filter =
+        parse(&q.expression).map_err(|e| ApiError::parameter("expression", e.to_string()))?;
     let (frame, built) = s.segment_frames.get(s.db.as_ref(), &Needs::of(&filter)).await?;
     let started = std::time::Instant::now();
     let preview = saved_segments::preview(&frame.frame, &filter, chrono::Utc::now(), limit);

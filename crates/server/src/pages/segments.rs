@@ -38,8 +38,13 @@ fn row(s: &SavedSegment, sizes: &[f64]) -> Row {
         name: s.spec.name.clone(),
         expression: s.spec.expression.clone(),
         size: s.size.map_or("–".into(), thousands),
-        refreshed: s.refreshed_at.map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
-        spark: charts::sparkline(&format!("{} members over its last refreshes", s.spec.name), sizes),
+        refreshed: s
+            .refreshed_at
+            .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+        spark: charts::sparkline(
+            &format!("{} members over its last refreshes", s.spec.name),
+            sizes,
+        ),
     }
 }
 
@@ -150,12 +155,15 @@ async fn list_page(
     let builtin = match s.db.segments().await {
         Ok(v) => v
             .into_iter()
-            .filter_map(|(name, n)| name.strip_prefix("rfm:").map(|r| (r.replace('_', " "), thousands(n))))
+            .filter_map(|(name, n)| {
+                name.strip_prefix("rfm:").map(|r| (r.replace('_', " "), thousands(n)))
+            })
             .collect(),
         Err(e) => return page_error(e.into()),
     };
     let can_write = viewer.require(Permission::Write).is_ok();
-    let page = ListPage { layout: viewer.layout("Segments"), rows, builtin, can_write, form, preview };
+    let page =
+        ListPage { layout: viewer.layout("Segments"), rows, builtin, can_write, form, preview };
     (status, render(&page)).into_response()
 }
 
@@ -197,10 +205,13 @@ pub async fn create(
     let by = viewer.0.label();
     let now = chrono::Utc::now();
     match saved_segments::create(s.db.as_ref(), None, &form.spec(), Some(&by), now).await {
-        Ok((made, _)) => Redirect::to(&format!("/segments/{}", urlencode(&made.slug))).into_response(),
+        Ok((made, _)) => {
+            Redirect::to(&format!("/segments/{}", urlencode(&made.slug))).into_response()
+        }
         Err(e) => match form_error(e) {
             Ok(msg) => {
-                let preview = Some(Shown { line: String::new(), sample: Vec::new(), error: Some(msg) });
+                let preview =
+                    Some(Shown { line: String::new(), sample: Vec::new(), error: Some(msg) });
                 list_page(&s, &viewer, form, preview, StatusCode::UNPROCESSABLE_ENTITY).await
             }
             Err(e) => page_error(e),
@@ -324,7 +335,8 @@ pub async fn update(
     if let Err(e) = viewer.check_csrf(&form.csrf).and_then(|_| viewer.require(Permission::Write)) {
         return page_error(e);
     }
-    let result = saved_segments::update(s.db.as_ref(), &slug, &form.spec(), chrono::Utc::now()).await;
+    let result =
+        saved_segments::update(s.db.as_ref(), &slug, &form.spec(), chrono::Utc::now()).await;
     match result.map_err(form_error) {
         Ok(_) => Redirect::to(&format!("/segments/{}", urlencode(&slug))).into_response(),
         Err(Ok(msg)) => segment_page(&s, &viewer, &slug, None, Some((form, msg)))

@@ -99,8 +99,7 @@ pub async fn saved_segments_story(app: &App) {
     let o = IngestOptions::default();
     let order = vec![line_row("seg-o3", "seg-cy", "2026-01-07", "sku", 1, "5")];
     app.db.ingest_orders(group(order), &o).await.unwrap();
-    let (s, r) =
-        app.call(key, Method::POST, "/api/v1/segments/german-buyers/refresh", None).await;
+    let (s, r) = app.call(key, Method::POST, "/api/v1/segments/german-buyers/refresh", None).await;
     assert_eq!((s, r["size"].as_i64()), (StatusCode::OK, Some(3)), "{r}");
     let last = &r["history"][1];
     assert_eq!((last["entered"].as_i64(), last["left"].as_i64()), (Some(1), Some(0)), "{r}");
@@ -108,7 +107,10 @@ pub async fn saved_segments_story(app: &App) {
     // Edit: a new filter materialises again; the slug stays.
     let patch = json!({"expression": r#"country = "FR""#, "name": "French"});
     let (s, e) = app.call(key, Method::PATCH, "/api/v1/segments/german-buyers", Some(patch)).await;
-    assert_eq!((s, e["name"].as_str(), e["size"].as_i64()), (StatusCode::OK, Some("French"), Some(1)));
+    assert_eq!(
+        (s, e["name"].as_str(), e["size"].as_i64()),
+        (StatusCode::OK, Some("French"), Some(1))
+    );
     let read = app.key("read").await;
     let (s, _) = app.call(&read, Method::DELETE, "/api/v1/segments/german-buyers", None).await;
     assert_eq!(s, 403, "reading is not writing");
