@@ -9,6 +9,7 @@ mod duplicates;
 mod idea;
 mod import;
 mod outbox;
+mod recommend;
 mod report;
 mod segment;
 mod sentiment;
@@ -103,6 +104,11 @@ enum Command {
     /// Find the recurring topics of the texts in a file (unsupervised), largest first, with
     /// their top phrases and example texts (no database).
     Themes(themes::ThemesArgs),
+    /// Recommendations: evaluate them on a file of interactions (no database).
+    Recommend {
+        #[command(subcommand)]
+        command: recommend::RecommendCommand,
+    },
     /// Time the analytics core on a file (for side-by-side benchmarks; no database).
     Bench {
         #[command(subcommand)]
@@ -137,6 +143,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sentiment(args) => return sentiment::run(args),
         Command::Duplicates(args) => return duplicates::run(args),
         Command::Themes(args) => return themes::run(args),
+        Command::Recommend { command } => return recommend::run(command),
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -161,7 +168,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { .. }
         | Command::Sentiment(_)
         | Command::Duplicates(_)
-        | Command::Themes(_) => {
+        | Command::Themes(_)
+        | Command::Recommend { .. } => {
             unreachable!("handled before the store opens")
         }
     }

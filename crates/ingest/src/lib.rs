@@ -16,4 +16,16 @@ pub use error::IngestError;
 pub use export::{ExportFormat, export};
 pub use import::{ImportOptions, ImportReport, OrderGrouper, Progress, import};
 pub use mapping::{ColumnRef, parse_map_arg};
-pub use source::{Delimiter, Format};
+pub use source::{Delimiter, Format, RawRow, Rows};
+
+/// Opens a file (delimited or JSONL by its name, gzip by its bytes) as raw rows with its
+/// header, for commands that read a file without importing it (`rapport recommend evaluate`).
+pub fn raw_rows(
+    path: &std::path::Path,
+    delimiter: Option<Delimiter>,
+    has_header: bool,
+) -> Result<Box<dyn Rows>, IngestError> {
+    let (format, detected) = source::detect(path);
+    let input = source::open(path, std::sync::Arc::default())?;
+    source::rows(input, format, delimiter.unwrap_or(detected), has_header)
+}
