@@ -154,9 +154,14 @@ fn read(a: &EvaluateArgs) -> Result<Csr> {
         }
         let index = match col {
             ColumnRef::Position(n) => n - 1,
-            ColumnRef::Name(name) => rows.header().iter().position(|h| *h == name).with_context(
-                || format!("--map '{m}': the header has no column '{name}' ({})", rows.header().join(", ")),
-            )?,
+            ColumnRef::Name(name) => {
+                rows.header().iter().position(|h| *h == name).with_context(|| {
+                    format!(
+                        "--map '{m}': the header has no column '{name}' ({})",
+                        rows.header().join(", ")
+                    )
+                })?
+            }
         };
         columns.insert(field, index);
     }
