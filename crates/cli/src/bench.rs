@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use rapport_analytics::bgnbd;
 use std::time::Instant;
 
+mod als;
+
 #[derive(Subcommand)]
 pub enum Bench {
     /// Fit BG/NBD to a summary CSV (header, then id,frequency,recency,T per customer: the
@@ -39,6 +41,10 @@ pub enum Bench {
     /// given (`--standardise` to z-score it first): with `--k`, one fit; without, one fit per
     /// k of `--k-min..=--k-max`. Prints inertia, iterations and the fit time as JSON.
     Kmeans(KmeansBench),
+    /// ALS training on a seeded synthetic matrix of `--users` × `--items` with
+    /// `--interactions` draws, then recommendation requests one at a time: fit seconds and
+    /// request percentiles as JSON.
+    Als(als::AlsBench),
 }
 
 #[derive(Args)]
@@ -89,6 +95,7 @@ pub fn run(b: Bench) -> Result<()> {
         Bench::Duplicates(args) => crate::duplicates::bench(args),
         Bench::Themes(args) => themes(args),
         Bench::Kmeans(args) => kmeans(&args),
+        Bench::Als(args) => als::run(&args),
     }
 }
 
