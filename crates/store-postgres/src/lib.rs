@@ -34,6 +34,7 @@ mod inbox;
 mod orders;
 mod outbox;
 mod read;
+mod recommend;
 mod records;
 mod resolve;
 mod segment;

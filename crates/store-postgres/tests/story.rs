@@ -6,8 +6,8 @@ use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
-    story_idempotency, story_inbox, story_outbox, story_records, story_segments, story_surveys,
-    story_views,
+    story_idempotency, story_inbox, story_outbox, story_recommend, story_records, story_segments,
+    story_surveys, story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
@@ -84,6 +84,7 @@ story_test!(story_outbox::outbox_enqueue_claim_send);
 story_test!(story_outbox::outbox_concurrent_claims);
 story_test!(story_segments::saved_segments_refresh_and_history);
 story_test!(story_segments::events_read_by_name);
+story_test!(story_recommend::recommendation_model);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -14,6 +14,7 @@ mod migrate;
 mod orders;
 mod outbox;
 mod read;
+mod recommend;
 mod records;
 mod resolve;
 mod segment;

@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use rapport_store::{
-    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records,
-    story_segments, story_surveys, story_views,
+    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_recommend,
+    story_records, story_segments, story_surveys, story_views,
 };
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -363,4 +363,10 @@ async fn saved_segments_refresh_and_history() {
 async fn events_read_by_name() {
     let (_d, s) = fresh();
     story_segments::events_read_by_name(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recommendation_model() {
+    let (_d, s) = fresh();
+    story_recommend::recommendation_model(&s).await;
 }

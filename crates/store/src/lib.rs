@@ -13,6 +13,7 @@ mod inbox;
 mod kind;
 mod outbox;
 mod query;
+mod recommend;
 mod records;
 mod segment;
 pub mod story;
@@ -20,6 +21,7 @@ pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
 pub mod story_outbox;
+pub mod story_recommend;
 pub mod story_records;
 pub mod story_segments;
 pub mod story_surveys;
@@ -35,6 +37,7 @@ pub use inbox::*;
 pub use kind::Kind;
 pub use outbox::*;
 pub use query::*;
+pub use recommend::*;
 pub use records::*;
 pub use segment::*;
 pub use survey::*;
@@ -247,7 +250,8 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas, the outbox and saved segments, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox, saved segments and the recommendation model,
+/// on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -257,6 +261,7 @@ pub trait Backend:
     + IdeaStore
     + OutboxStore
     + SegmentStore
+    + RecommendStore
 {
 }
 
@@ -269,6 +274,7 @@ impl<T> Backend for T where
         + IdeaStore
         + OutboxStore
         + SegmentStore
+        + RecommendStore
 {
 }
 
