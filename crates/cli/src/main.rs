@@ -104,7 +104,8 @@ enum Command {
     /// Find the recurring topics of the texts in a file (unsupervised), largest first, with
     /// their top phrases and example texts (no database).
     Themes(themes::ThemesArgs),
-    /// Recommendations: evaluate them on a file of interactions (no database).
+    /// Recommendations: train the model on the stored purchases, show a customer's, or
+    /// evaluate the method on a file of interactions (no database).
     Recommend {
         #[command(subcommand)]
         command: recommend::RecommendCommand,
@@ -143,7 +144,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sentiment(args) => return sentiment::run(args),
         Command::Duplicates(args) => return duplicates::run(args),
         Command::Themes(args) => return themes::run(args),
-        Command::Recommend { command } => return recommend::run(command),
+        Command::Recommend { command: recommend::RecommendCommand::Evaluate(a) } => {
+            return recommend::evaluate(a);
+        }
         other => other,
     };
     let store = db::open(&cli.db).await?;
@@ -159,6 +162,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Idea { command } => idea::run(store.as_ref(), command).await,
+        Command::Recommend { command } => recommend::run(store.as_ref(), command).await,
         Command::Outbox { command } => outbox::run(store, command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());
@@ -168,8 +172,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench { .. }
         | Command::Sentiment(_)
         | Command::Duplicates(_)
-        | Command::Themes(_)
-        | Command::Recommend { .. } => {
+        | Command::Themes(_) => {
             unreachable!("handled before the store opens")
         }
     }

@@ -1,3 +1,5 @@
+//! `rapport recommend train` fits the model on the stored purchases and stores it; `rapport
+//! recommend show CUSTOMER` prints a customer's recommendations (as the API serves them).
 //! `rapport recommend evaluate FILE`: how well recommendations from implicit feedback would
 //! have done on a file of (user, item) interactions: each user's items split 80/20 with a
 //! seed, the model fitted on the 80%, its top 10 compared with the 20%, beside the popularity
@@ -7,7 +9,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use rapport_analytics::recommend::eval::{self, Metrics, Split};
 use rapport_analytics::recommend::{AlsParams, Csr, fit, popularity};
+use rapport_core::ExternalId;
 use rapport_ingest::{ColumnRef, Delimiter, parse_map_arg};
+use rapport_reports::recommend;
+use rapport_store::Backend;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,6 +24,31 @@ pub enum RecommendCommand {
     /// Evaluate recommendations on a file of interactions (precision, recall and nDCG at 10
     /// against the popularity baseline).
     Evaluate(EvaluateArgs),
+    /// Train the model on every stored purchase and replace the stored one.
+    Train(TrainArgs),
+    /// A customer's recommendations (only with consent to personalisation).
+    Show {
+        customer: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "table")]
+        format: crate::import::OutputFormat,
+    },
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[arg(long, default_value_t = 64)]
+    factors: usize,
+    #[arg(long, default_value_t = 15)]
+    iterations: usize,
+    #[arg(long, default_value_t = 0.01)]
+    regularization: f32,
+    /// Confidence per purchase order of a product: c = 1 + alpha · orders.
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -71,13 +101,46 @@ struct Evaluation {
     fit_seconds: f64,
 }
 
-pub fn run(c: RecommendCommand) -> Result<()> {
+pub async fn run(db: &dyn Backend, c: RecommendCommand) -> Result<()> {
     match c {
         RecommendCommand::Evaluate(a) => evaluate(a),
+        RecommendCommand::Train(a) => {
+            let p = AlsParams {
+                factors: a.factors,
+                iterations: a.iterations,
+                regularization: a.regularization,
+                alpha: a.alpha,
+                seed: a.seed,
+                ..AlsParams::default()
+            };
+            let info = recommend::train(db, &p, chrono::Utc::now()).await?;
+            println!(
+                "trained on {} purchases of {} products by {} customers in {:.1} s",
+                info.interactions, info.products, info.customers, info.seconds
+            );
+            Ok(())
+        }
+        RecommendCommand::Show { customer, limit, format } => {
+            let id = ExternalId::parse(&customer).map_err(|e| anyhow::anyhow!("customer: {e}"))?;
+            let cat = recommend::catalogue(db).await?;
+            let r = recommend::for_customer(db, cat.as_ref(), &id, limit).await?;
+            match format {
+                crate::import::OutputFormat::Json => println!("{}", serde_json::to_string(&r)?),
+                crate::import::OutputFormat::Table => {
+                    println!("{} ({:?})", r.customer, r.basis);
+                    for (n, item) in r.items.iter().enumerate() {
+                        let score = item.score.map_or(String::new(), |s| format!("{s:.3}"));
+                        let name = item.name.as_deref().unwrap_or("");
+                        println!("{:>3}. {:<16} {:<40} {score}", n + 1, item.sku, name);
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 
-fn evaluate(a: EvaluateArgs) -> Result<()> {
+pub fn evaluate(a: EvaluateArgs) -> Result<()> {
     if !(0.0..1.0).contains(&a.test_share) {
         bail!("--test-share must be at least 0 and below 1");
     }
