@@ -88,6 +88,9 @@ pub async fn run(state: AppState, every: Duration) {
         if state.segment_frames.refresh_due() {
             refresh_segments(&state).await;
         }
+        if let Err(e) = crate::recommend::train_if_due(state.db.as_ref(), &state.models).await {
+            tracing::warn!(error = %e, "recommendation training failed");
+        }
     }
 }
 

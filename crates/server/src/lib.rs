@@ -17,6 +17,7 @@ pub mod limit;
 mod observe;
 pub mod outbox;
 pub mod pages;
+pub mod recommend;
 pub mod report_cache;
 pub mod segments;
 pub mod surveys;
@@ -91,6 +92,8 @@ pub struct Shared {
     pub analysis: analysis::AnalysisJob,
     /// The customers as a segment frame, for previews and saved-segment refreshes.
     pub segment_frames: segments::Frames,
+    /// The recommendation model's products, held for scoring.
+    pub models: recommend::Models,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
             reports: report_cache::ReportCache::default(),
             analysis: analysis::AnalysisJob::default(),
             segment_frames: segments::Frames::default(),
+            models: recommend::Models::default(),
             db,
         }))
     }

@@ -215,3 +215,37 @@ pub async fn timeline(
         items.last().filter(|_| items.len() == limit).map(|i| TimelineCursor::of(i).encode());
     Ok(Json(TimelinePage { items: items.iter().map(TimelineOut::from).collect(), next }))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendParams {
+    /// How many products, 1 to 50 (default 10).
+    pub limit: Option<usize>,
+}
+
+/// Products to recommend to a customer, best first, without what they already bought: from
+/// the model (`basis: model`), the most popular for a customer it does not know yet
+/// (`popular`), none without consent to personalisation (`not_consented`) or before the first
+/// training (`no_model`).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/recommendations", tag = "customers",
+    params(("id" = String, Path, description = "Customer id"), RecommendParams),
+    responses((status = 200, body = serde_json::Value, description = "`{customer, basis, items: [{sku, name, score}], trained_at}`"),
+        (status = "4XX", body = Problem, content_type = "application/problem+json")))]
+pub async fn recommendations(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<RecommendParams>,
+) -> ApiResult<Json<rapport_reports::recommend::Recommendations>> {
+    who.require(Permission::Read)?;
+    let n = p.limit.unwrap_or(10);
+    if !(1..=50).contains(&n) {
+        return Err(ApiError::parameter("limit", "must be 1 to 50"));
+    }
+    let cat = s.models.current(s.db.as_ref()).await?;
+    let r =
+        rapport_reports::recommend::for_customer(s.db.as_ref(), cat.as_deref(), &path_id(&id)?, n)
+            .await?;
+    Ok(Json(r))
+}

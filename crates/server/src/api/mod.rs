@@ -226,6 +226,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::get, customers::update, customers::delete))
         .routes(routes!(customers::timeline))
+        .routes(routes!(customers::recommendations))
         .routes(routes!(batch::events))
         .routes(routes!(batch::orders))
         .routes(routes!(batch::feedback))

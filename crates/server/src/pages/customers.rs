@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use rapport_core::access::Permission;
 use rapport_core::{Customer, CustomerSummary, Timestamp};
+use rapport_reports::recommend::{self, Basis, Recommendations};
 use rapport_store::{CustomerView, TimelineCursor, TimelineItem};
 use serde::Deserialize;
 
@@ -202,6 +203,7 @@ struct ShowPage {
     consents: Vec<(String, bool, String)>,
     timeline: Vec<Entry>,
     older_href: Option<String>,
+    recs: Recommendations,
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,6 +260,14 @@ pub async fn show(
     });
     let row = row(&view.customer, &view.summary);
     let timeline = items.iter().map(entry).collect();
+    let recs = match s.models.current(s.db.as_ref()).await {
+        Ok(cat) => recommend::for_customer(s.db.as_ref(), cat.as_deref(), &id, 5).await,
+        Err(e) => Err(e),
+    };
+    let recs = match recs {
+        Ok(r) => r,
+        Err(e) => return page_error(e.into()),
+    };
     render(&ShowPage {
         layout: viewer.layout("Customers"),
         view,
@@ -266,5 +276,6 @@ pub async fn show(
         consents,
         timeline,
         older_href,
+        recs,
     })
 }
