@@ -1,6 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
+use rapport_store::story_personas;
 use rapport_store::{
     story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records, story_surveys,
     story_views,
@@ -351,4 +352,16 @@ async fn outbox_enqueue_claim_send() {
 async fn outbox_concurrent_claims() {
     let (_d, s) = fresh();
     story_outbox::outbox_concurrent_claims(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn personas_edit_and_regenerate() {
+    let (_d, s) = fresh();
+    story_personas::personas_edit_and_regenerate(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persona_facts() {
+    let (_d, s) = fresh();
+    story_personas::persona_facts(&s).await;
 }

@@ -12,6 +12,7 @@ mod idempotency;
 mod inbox;
 mod kind;
 mod outbox;
+mod persona;
 mod query;
 mod records;
 pub mod story;
@@ -19,6 +20,7 @@ pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
 pub mod story_outbox;
+pub mod story_personas;
 pub mod story_records;
 pub mod story_surveys;
 pub mod story_views;
@@ -32,6 +34,7 @@ pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredRespons
 pub use inbox::*;
 pub use kind::Kind;
 pub use outbox::*;
+pub use persona::*;
 pub use query::*;
 pub use records::*;
 pub use survey::*;
@@ -239,14 +242,28 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas and the outbox, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox and personas, on one backend.
 pub trait Backend:
-    Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    Store
+    + AccessStore
+    + IdempotencyStore
+    + SurveyStore
+    + InboxStore
+    + IdeaStore
+    + OutboxStore
+    + PersonaStore
 {
 }
 
 impl<T> Backend for T where
-    T: Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    T: Store
+        + AccessStore
+        + IdempotencyStore
+        + SurveyStore
+        + InboxStore
+        + IdeaStore
+        + OutboxStore
+        + PersonaStore
 {
 }
 
