@@ -54,15 +54,25 @@ fn quotes(
         b.sentiment.abs().total_cmp(&a.sentiment.abs()).then_with(|| a.text.cmp(&b.text))
     });
     let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut seen: Vec<String> = Vec::with_capacity(n);
     for f in items {
         if out.len() == n {
             break;
         }
-        if !out.contains(&f.text) {
+        // Texts that open with the same sentence say the same thing: quote one of them.
+        let key = first_sentence(&f.text);
+        if !seen.contains(&key) {
+            seen.push(key);
             out.push(f.text.clone());
         }
     }
     out
+}
+
+/// The first sentence, lower-cased, trimmed of its punctuation.
+fn first_sentence(text: &str) -> String {
+    let end = text.find(['.', '!', '?']).unwrap_or(text.len());
+    text[..end].trim().to_lowercase()
 }
 
 /// What the members buy and use most, and the ideas they asked for.
@@ -71,7 +81,10 @@ pub(crate) fn goals(facts: &Facts, mine: &Tally, b: &Behaviours) -> Vec<Statemen
     if let Some(c) = b.categories.first() {
         out.push(stmt(format!("Buy {} most", c.label), versus(c, "of their spend")));
     }
-    for f in b.features.iter().take(2) {
+    // What they use more than everyone does, before what everyone uses.
+    let mut features: Vec<&Share> = b.features.iter().collect();
+    features.sort_by_key(|f| f.lift < 1.0);
+    for f in features.into_iter().take(2) {
         out.push(stmt(format!("Use {}", humanise(&f.label)), versus(f, "of them use it")));
     }
     let mut ideas: Vec<(usize, &String)> =
@@ -134,8 +147,8 @@ fn thinks(facts: &Facts, mine: &Tally) -> Vec<Statement> {
             let label = &facts.labels.themes[th];
             let bad = neg >= pos;
             let text = match bad {
-                true => format!("{} is letting them down", capitalise(label)),
-                false => format!("{} works for them", capitalise(label)),
+                true => format!("“{label}” is letting them down"),
+                false => format!("“{label}” works for them"),
             };
             let evidence = match bad {
                 true => format!("{neg} of their {n} items about {label} are negative"),
@@ -152,7 +165,11 @@ fn thinks(facts: &Facts, mine: &Tally) -> Vec<Statement> {
 fn does(b: &Behaviours) -> Vec<Statement> {
     let mut out = vec![
         stmt(
-            format!("Places {} purchase orders (median)", num(b.median_orders)),
+            format!(
+                "Places {} purchase order{} (median)",
+                num(b.median_orders),
+                plural(b.median_orders)
+            ),
             format!(
                 "everyone: {}; {:.0}% of them have bought",
                 num(b.population_median_orders),
@@ -231,7 +248,7 @@ fn stmt(text: String, evidence: String) -> Statement {
 
 /// "42% of their spend (everyone: 30%)".
 fn versus(s: &Share, what: &str) -> String {
-    format!("{:.0}% {what} (everyone: {:.0}%)", s.share * 100.0, s.population_share * 100.0)
+    format!("{:.0}% {what}; everyone: {:.0}%", s.share * 100.0, s.population_share * 100.0)
 }
 
 /// A whole number without decimals, others with one.
@@ -244,10 +261,6 @@ fn humanise(s: &str) -> String {
     s.replace('_', " ")
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
+fn plural(x: f64) -> &'static str {
+    if x == 1.0 { "" } else { "s" }
 }

@@ -264,7 +264,7 @@ pub(crate) fn suggested_name(mine: &Tally, pop: &Tally, traits: &[Share]) -> Str
         name.push(match t.dimension.as_str() {
             "age" => format!("aged {}", t.label),
             "country" => format!("in {}", t.label),
-            _ => format!("at {}-staff companies", t.label),
+            _ => format!("at companies of {} staff", t.label),
         });
     }
     name.join(" ")
@@ -277,12 +277,12 @@ fn adjective(mine: &Tally, pop: &Tally) -> &'static str {
     );
     let orders = (median(&mut mine.orders.clone()), median(&mut pop.orders.clone()).max(1.0));
     let buyers = ratio(mine.buyers as f64, mine.customers as f64);
-    if neg.0 >= 0.4 && neg.0 >= 1.3 * neg.1 {
+    if buyers < 0.5 {
+        "Dormant"
+    } else if neg.0 >= 0.4 && neg.0 >= 1.3 * neg.1 {
         "Frustrated"
     } else if orders.0 >= 2.0 * orders.1 {
         "Loyal"
-    } else if buyers < 0.5 {
-        "Dormant"
     } else if orders.0 <= 1.0 {
         "One-time"
     } else {

@@ -102,7 +102,7 @@ fn the_empathy_map_quotes_members_and_states_its_evidence() {
     let e = &p.empathy;
     assert_eq!(e.says.len(), 1, "one theme, one quote");
     assert!(e.says[0].text.starts_with("Parcel "));
-    assert_eq!(e.thinks[0].text, "Delivery is letting them down");
+    assert_eq!(e.thinks[0].text, "“delivery” is letting them down");
     assert_eq!(e.thinks[0].evidence, "4 of their 4 items about delivery are negative");
     assert_eq!(e.feels[0].text, "Frustrated");
     assert!(e.feels[0].quote.as_deref().unwrap().contains("late"));
@@ -137,6 +137,13 @@ fn the_name_comes_from_the_most_distinctive_traits() {
     let others: Vec<bool> = members().iter().map(|m| !m).collect();
     let q = build(&facts(), &others, 2026);
     assert_eq!(q.suggested_name, "One-time Garden buyers aged 65+");
+    // Nobody of a group without purchases has bought: dormant, whatever their mood.
+    let mut f = facts();
+    f.customers
+        .iter_mut()
+        .take(4)
+        .for_each(|c| (c.orders, c.revenue, c.categories) = (0, 0.0, vec![]));
+    assert_eq!(build(&f, &members(), 2026).suggested_name, "Dormant customers aged 35–44");
 }
 
 #[test]
@@ -163,4 +170,16 @@ fn median_of_even_and_odd_counts() {
     assert_eq!(tally::median(&mut [3.0, 1.0, 2.0]), 2.0);
     assert_eq!(tally::median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
     assert_eq!(tally::median(&mut []), 0.0);
+}
+
+#[test]
+fn quotes_opening_with_the_same_sentence_are_quoted_once() {
+    let mut f = facts();
+    for (k, tail) in ["Very disappointed.", "Please fix this."].iter().enumerate() {
+        f.feedback[k].text = format!("Late again! {tail}");
+    }
+    let p = build(&f, &members(), 2026);
+    let quotes = &p.pain_points[0].quotes;
+    assert_eq!(quotes.iter().filter(|q| q.starts_with("Late again!")).count(), 1, "{quotes:?}");
+    assert_eq!(quotes.len(), 3, "the other members' texts fill the list");
 }

@@ -6,6 +6,7 @@
 
 mod data;
 mod ideas;
+mod personas;
 mod surveys;
 
 use anyhow::{Context, bail};
@@ -34,6 +35,7 @@ pub struct DemoStats {
     pub feedback: usize,
     pub survey_responses: usize,
     pub ideas: ideas::IdeaStats,
+    pub personas: usize,
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -107,6 +109,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     store.refresh_statistics().await.context("planner statistics")?;
     stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
     stats.ideas = ideas::build(store).await.context("ideas")?;
+    stats.personas = personas::build(store).await.context("personas")?;
     Ok(stats)
 }
 
