@@ -185,15 +185,25 @@ fn print_profile(p: &PersonaProfile) {
 async fn bench(db: &dyn Backend, from: &str, runs: u32) -> Result<()> {
     let source = Source::parse("filter", from)?;
     for run in 1..=runs {
+        // The two halves of the load alone, then the whole (they run concurrently in it).
+        let start = Instant::now();
+        db.persona_facts().await?;
+        let facts = start.elapsed();
+        let start = Instant::now();
+        rapport_reports::segments::frame(db, &Needs::default()).await?;
+        let frame = start.elapsed();
         let start = Instant::now();
         let population = Population::load(db, &Needs::default()).await?;
         let loaded = start.elapsed();
         let profile = population.profile(&source, Utc::now());
         let total = start.elapsed();
         println!(
-            "run {run}: {} of {} customers; load {} ms, profile {} ms, total {} ms",
+            "run {run}: {} of {} customers; facts alone {} ms, frame alone {} ms; \
+             regeneration: load {} ms + profile {} ms = {} ms",
             profile.size,
             population.customers(),
+            facts.as_millis(),
+            frame.as_millis(),
             loaded.as_millis(),
             (total - loaded).as_millis(),
             total.as_millis()
