@@ -19,6 +19,8 @@ mod ideas;
 mod idempotency;
 #[path = "http/inbox.rs"]
 mod inbox;
+#[path = "http/personas.rs"]
+mod personas;
 #[path = "http/records.rs"]
 mod records;
 #[path = "http/reports.rs"]

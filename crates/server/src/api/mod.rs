@@ -6,6 +6,7 @@ pub mod customers;
 pub mod dto;
 pub mod ideas;
 pub mod inbox;
+pub mod personas;
 pub mod record_dto;
 pub mod record_query;
 pub mod record_write;
@@ -65,6 +66,8 @@ use utoipa_axum::routes;
             factor by factor (distinct customers who asked, their value, recency, sentiment, \
             segment, feature usage), RICE beside it; evidence from feedback, requesters on \
             behalf of customers, a status graph, and the top ideas per RFM segment."),
+        (name = "personas", description = "Personas and empathy maps generated from a filter or \
+            an RFM segment, regenerated on request; the name and notes survive regeneration."),
     ),
 )]
 pub struct ApiDoc;
@@ -153,7 +156,8 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
         let ops = [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             for p in op.parameters.iter_mut().flatten() {
-                let ideas = path.starts_with("/api/v1/ideas");
+                let ideas =
+                    path.starts_with("/api/v1/ideas") || path.starts_with("/api/v1/personas");
                 let schema: Option<RefOr<Schema>> = match p.name.as_str() {
                     // Ideas are numbered by the store.
                     "id" if ideas => Some(integer(1, i64::MAX).into()),
@@ -254,6 +258,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ideas::unlink))
         .routes(routes!(ideas::add_requester))
         .routes(routes!(ideas::remove_requester))
+        .merge(personas::router())
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);
