@@ -145,16 +145,32 @@ fn thinks(facts: &Facts, mine: &Tally) -> Vec<Statement> {
         .map(|th| {
             let (n, neg, pos) = mine.themes[th];
             let label = &facts.labels.themes[th];
-            let bad = neg >= pos;
-            let text = match bad {
-                true => format!("“{label}” is letting them down"),
-                false => format!("“{label}” works for them"),
+            let (text, evidence) = if neg > pos {
+                (
+                    format!("“{label}” is letting them down"),
+                    format!("{neg} of their {n} items about {label} are negative"),
+                )
+            } else if pos > neg {
+                (
+                    format!("“{label}” works for them"),
+                    format!("{pos} of their {n} items about {label} are positive"),
+                )
+            } else {
+                // As many items each way (often none either way): a concern, not a verdict.
+                (
+                    format!("“{label}” is on their mind"),
+                    format!("{n} of their items are about {label}: {pos} positive, {neg} negative"),
+                )
             };
-            let evidence = match bad {
-                true => format!("{neg} of their {n} items about {label} are negative"),
-                false => format!("{pos} of their {n} items about {label} are positive"),
+            let want = |s: f64| {
+                if neg > pos {
+                    s <= -BAND
+                } else if pos > neg {
+                    s >= BAND
+                } else {
+                    true
+                }
             };
-            let want = |s: f64| if bad { s <= -BAND } else { s >= BAND };
             let quote = quotes(facts, mine, |s, t| t == Some(th as u32) && want(s), 1).pop();
             Statement { text, evidence, quote }
         })

@@ -183,3 +183,15 @@ fn quotes_opening_with_the_same_sentence_are_quoted_once() {
     assert_eq!(quotes.iter().filter(|q| q.starts_with("Late again!")).count(), 1, "{quotes:?}");
     assert_eq!(quotes.len(), 3, "the other members' texts fill the list");
 }
+
+#[test]
+fn a_theme_without_feeling_either_way_is_a_concern_not_a_verdict() {
+    let mut f = facts();
+    f.feedback.iter_mut().take(4).for_each(|i| i.sentiment = 0.0);
+    let p = build(&f, &members(), 2026);
+    assert_eq!(p.empathy.thinks[0].text, "“delivery” is on their mind");
+    assert_eq!(
+        p.empathy.thinks[0].evidence,
+        "4 of their items are about delivery: 0 positive, 0 negative"
+    );
+}
