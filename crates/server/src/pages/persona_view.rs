@@ -60,7 +60,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -187,6 +187,9 @@ pub fn pains(p: &PersonaProfile) -> Vec<Pain> {
         .collect()
 }
 
+/// Where a profile keeps one dimension's shares.
+type Shares = fn(&PersonaProfile) -> &[Share];
+
 /// The compare page's rows: a label and one cell per persona.
 pub fn compare_rows(all: &[PersonaRecord]) -> Vec<(&'static str, Vec<String>)> {
     type Cell = fn(&PersonaProfile) -> String;
@@ -217,7 +220,7 @@ pub fn compare_rows(all: &[PersonaRecord]) -> Vec<(&'static str, Vec<String>)> {
             (label, all.iter().map(|r| r.profile.as_ref().map_or("–".into(), f)).collect())
         })
         .collect();
-    let dims: [(&'static str, fn(&PersonaProfile) -> &[Share]); 4] = [
+    let dims: [(&'static str, Shares); 4] = [
         ("Largest age band", |p| &p.demographics.age_bands),
         ("Top country", |p| &p.demographics.countries),
         ("Top category", |p| &p.behaviours.categories),
