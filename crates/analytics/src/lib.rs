@@ -11,6 +11,7 @@ pub mod gammagamma;
 pub mod health;
 pub mod kmeans;
 pub mod optim;
+pub mod persona;
 pub mod priority;
 pub mod recommend;
 pub mod retention;

@@ -10,6 +10,7 @@ mod idea;
 mod import;
 mod outbox;
 mod recommend;
+mod persona;
 mod report;
 mod segment;
 mod sentiment;
@@ -81,6 +82,10 @@ enum Command {
     Segment {
         #[command(subcommand)]
         command: segment::SegmentCommand,
+    },
+    Persona {
+        #[command(subcommand)]
+        command: persona::PersonaCommand,
     },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
@@ -159,6 +164,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User { command } => access::run_user(store.as_ref(), command).await,
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
         Command::Segment { command } => segment::run(store.as_ref(), command).await,
+        Command::Persona { command } => persona::run(store.as_ref(), command).await,
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Idea { command } => idea::run(store.as_ref(), command).await,

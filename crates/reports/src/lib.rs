@@ -10,6 +10,7 @@ pub mod clv;
 pub mod health;
 pub mod ideas;
 pub mod recommend;
+pub mod personas;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;

@@ -21,6 +21,8 @@ mod idempotency;
 mod inbox;
 #[path = "http/recommend.rs"]
 mod recommend;
+#[path = "http/personas.rs"]
+mod personas;
 #[path = "http/records.rs"]
 mod records;
 #[path = "http/reports.rs"]

@@ -33,6 +33,7 @@ mod idempotency;
 mod inbox;
 mod orders;
 mod outbox;
+mod persona;
 mod read;
 mod recommend;
 mod records;

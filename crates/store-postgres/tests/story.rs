@@ -4,6 +4,7 @@
 
 use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
+use rapport_store::story_personas;
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
     story_idempotency, story_inbox, story_outbox, story_recommend, story_records, story_segments,
@@ -85,6 +86,8 @@ story_test!(story_outbox::outbox_concurrent_claims);
 story_test!(story_segments::saved_segments_refresh_and_history);
 story_test!(story_segments::events_read_by_name);
 story_test!(story_recommend::recommendation_model);
+story_test!(story_personas::personas_edit_and_regenerate);
+story_test!(story_personas::persona_facts);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -13,6 +13,7 @@ mod inbox;
 mod migrate;
 mod orders;
 mod outbox;
+mod persona;
 mod read;
 mod recommend;
 mod records;

@@ -1,6 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
+use rapport_store::story_personas;
 use rapport_store::{
     story, story_ideas, story_idempotency, story_inbox, story_outbox, story_recommend,
     story_records, story_segments, story_surveys, story_views,
@@ -369,4 +370,16 @@ async fn events_read_by_name() {
 async fn recommendation_model() {
     let (_d, s) = fresh();
     story_recommend::recommendation_model(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn personas_edit_and_regenerate() {
+    let (_d, s) = fresh();
+    story_personas::personas_edit_and_regenerate(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persona_facts() {
+    let (_d, s) = fresh();
+    story_personas::persona_facts(&s).await;
 }

@@ -12,6 +12,7 @@ mod idempotency;
 mod inbox;
 mod kind;
 mod outbox;
+mod persona;
 mod query;
 mod recommend;
 mod records;
@@ -22,6 +23,7 @@ pub mod story_idempotency;
 pub mod story_inbox;
 pub mod story_outbox;
 pub mod story_recommend;
+pub mod story_personas;
 pub mod story_records;
 pub mod story_segments;
 pub mod story_surveys;
@@ -36,6 +38,7 @@ pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredRespons
 pub use inbox::*;
 pub use kind::Kind;
 pub use outbox::*;
+pub use persona::*;
 pub use query::*;
 pub use recommend::*;
 pub use records::*;
@@ -250,8 +253,8 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas, the outbox, saved segments and the recommendation model,
-/// on one backend.
+/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas and the
+/// recommendation model, on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -262,6 +265,7 @@ pub trait Backend:
     + OutboxStore
     + SegmentStore
     + RecommendStore
+    + PersonaStore
 {
 }
 
@@ -275,6 +279,7 @@ impl<T> Backend for T where
         + OutboxStore
         + SegmentStore
         + RecommendStore
+        + PersonaStore
 {
 }
 

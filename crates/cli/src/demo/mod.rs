@@ -7,6 +7,7 @@
 mod data;
 mod ideas;
 mod segments;
+mod personas;
 mod surveys;
 
 use anyhow::{Context, bail};
@@ -37,6 +38,7 @@ pub struct DemoStats {
     pub ideas: ideas::IdeaStats,
     /// Saved segments.
     pub segments: usize,
+    pub personas: usize,
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -111,6 +113,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
     stats.ideas = ideas::build(store).await.context("ideas")?;
     stats.segments = segments::build(store).await.context("segments")?;
+    stats.personas = personas::build(store).await.context("personas")?;
     Ok(stats)
 }
 

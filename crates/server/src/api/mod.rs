@@ -6,6 +6,7 @@ pub mod customers;
 pub mod dto;
 pub mod ideas;
 pub mod inbox;
+pub mod personas;
 pub mod record_dto;
 pub mod record_query;
 pub mod record_write;
@@ -70,6 +71,8 @@ use utoipa_axum::routes;
             (docs/filter-language.md) whose members are materialised, refreshed on a schedule \
             and after data arrives, with a history of the segment's size; and a preview count \
             for a filter being written."),
+        (name = "personas", description = "Personas and empathy maps generated from a filter or \
+            an RFM segment, regenerated on request; the name and notes survive regeneration."),
     ),
 )]
 pub struct ApiDoc;
@@ -158,7 +161,8 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
         let ops = [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             for p in op.parameters.iter_mut().flatten() {
-                let ideas = path.starts_with("/api/v1/ideas");
+                let ideas =
+                    path.starts_with("/api/v1/ideas") || path.starts_with("/api/v1/personas");
                 let schema: Option<RefOr<Schema>> = match p.name.as_str() {
                     // Ideas are numbered by the store.
                     "id" if ideas => Some(integer(1, i64::MAX).into()),
@@ -265,6 +269,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::get, segments::update, segments::delete))
         .routes(routes!(segments::refresh))
         .routes(routes!(segments::members))
+        .merge(personas::router())
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);

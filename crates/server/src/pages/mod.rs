@@ -9,6 +9,8 @@ mod ideas;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
+mod persona_view;
+mod personas;
 pub mod respond;
 mod segments;
 mod settings;
@@ -61,6 +63,12 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/segments/{slug}/refresh", post(segments::refresh)),
         ("/segments/{slug}/delete", post(segments::delete)),
         ("/docs/filter-language", get(segments::guide)),
+        ("/personas", get(personas::list).post(personas::create)),
+        ("/personas/compare", get(personas::compare)),
+        ("/personas/{id}", get(personas::show)),
+        ("/personas/{id}/edit", post(personas::edit)),
+        ("/personas/{id}/regenerate", post(personas::regenerate)),
+        ("/personas/{id}/delete", post(personas::delete)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
@@ -97,7 +105,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Feedback", href: "/feedback", coming: false },
     Area { name: "Ideas", href: "/ideas", coming: false },
     Area { name: "Segments", href: "/segments", coming: false },
-    Area { name: "Personas", href: "/personas", coming: true },
+    Area { name: "Personas", href: "/personas", coming: false },
     Area { name: "Journeys", href: "/journeys", coming: true },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
     Area { name: "Loyalty", href: "/loyalty", coming: true },

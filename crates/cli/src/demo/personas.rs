@@ -1,0 +1,35 @@
+//! The demo's personas: four groups the demo company's customers fall into by how they buy
+//! (champions, customers slipping away, one-time buyers, sign-ups who never bought), each
+//! generated from the data just written, as of the demo's "today".
+
+use super::today;
+use anyhow::Context;
+use rapport_reports::personas::{self, Source};
+use rapport_store::{Backend, NewPersona};
+
+/// (kind, expression, notes): no names, so each takes the name its traits suggest.
+const PERSONAS: &[(&str, &str, &str)] = &[
+    ("filter", r#"rfm_segment in ("champions", "loyal")"#, "Our best customers: keep them close."),
+    (
+        "filter",
+        r#"rfm_segment in ("at_risk", "cannot_lose_them", "hibernating")"#,
+        "Bought often, then stopped. Win-back campaign candidates.",
+    ),
+    ("filter", "purchases = 1", ""),
+    ("filter", "orders = 0", ""),
+];
+
+/// Creates the personas and generates them all from one read of the company; returns how many.
+pub async fn build(store: &dyn Backend) -> anyhow::Result<usize> {
+    for &(kind, expression, notes) in PERSONAS {
+        Source::parse(kind, expression).context(expression)?;
+        let new = NewPersona {
+            name: None,
+            notes: notes.into(),
+            source_kind: kind.into(),
+            source: expression.into(),
+        };
+        store.create_persona(&new, today()).await?;
+    }
+    Ok(personas::regenerate_all(store, today()).await?)
+}
