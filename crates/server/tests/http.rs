@@ -19,10 +19,10 @@ mod ideas;
 mod idempotency;
 #[path = "http/inbox.rs"]
 mod inbox;
-#[path = "http/recommend.rs"]
-mod recommend;
 #[path = "http/personas.rs"]
 mod personas;
+#[path = "http/recommend.rs"]
+mod recommend;
 #[path = "http/records.rs"]
 mod records;
 #[path = "http/reports.rs"]

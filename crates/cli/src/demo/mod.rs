@@ -6,8 +6,8 @@
 
 mod data;
 mod ideas;
-mod segments;
 mod personas;
+mod segments;
 mod surveys;
 
 use anyhow::{Context, bail};
