@@ -6,7 +6,7 @@ use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
-    story_idempotency, story_inbox, story_outbox, story_records, story_surveys, story_views,
+    story_idempotency, story_inbox, story_journeys, story_outbox, story_records, story_surveys, story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;
@@ -81,6 +81,7 @@ story_test!(story_inbox::inbox_triage_merge_and_themes);
 story_test!(story_ideas::ideas_evidence_requesters_and_status);
 story_test!(story_outbox::outbox_enqueue_claim_send);
 story_test!(story_outbox::outbox_concurrent_claims);
+story_test!(story_journeys::journeys_definitions_and_reads);
 
 #[tokio::test]
 async fn export_round_trips() {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "ideas", include_str!("../migrations/0009_ideas.sql")),
     (10, "outbox", include_str!("../migrations/0010_outbox.sql")),
     (11, "idea_evidence", include_str!("../migrations/0011_idea_evidence.sql")),
+    (14, "journeys", include_str!("../migrations/0014_journeys.sql")),
 ];
 
 /// Applies the migrations not yet applied.

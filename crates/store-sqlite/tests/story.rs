@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use rapport_store::{
-    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_records, story_surveys,
+    story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox, story_records, story_surveys,
     story_views,
 };
 use rapport_store_sqlite::SqliteStore;
@@ -351,4 +351,10 @@ async fn outbox_enqueue_claim_send() {
 async fn outbox_concurrent_claims() {
     let (_d, s) = fresh();
     story_outbox::outbox_concurrent_claims(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn journeys_definitions_and_reads() {
+    let (_d, s) = fresh();
+    story_journeys::journeys_definitions_and_reads(&s).await;
 }

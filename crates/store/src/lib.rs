@@ -10,6 +10,7 @@ mod error;
 mod idea;
 mod idempotency;
 mod inbox;
+mod journey;
 mod kind;
 mod outbox;
 mod query;
@@ -18,6 +19,7 @@ pub mod story;
 pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
+pub mod story_journeys;
 pub mod story_outbox;
 pub mod story_records;
 pub mod story_surveys;
@@ -30,6 +32,7 @@ pub use error::{StoreError, StoreResult};
 pub use idea::*;
 pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use inbox::*;
+pub use journey::*;
 pub use kind::Kind;
 pub use outbox::*;
 pub use query::*;
@@ -239,14 +242,28 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas and the outbox, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox and journeys, on one backend.
 pub trait Backend:
-    Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    Store
+    + AccessStore
+    + IdempotencyStore
+    + SurveyStore
+    + InboxStore
+    + IdeaStore
+    + OutboxStore
+    + JourneyStore
 {
 }
 
 impl<T> Backend for T where
-    T: Store + AccessStore + IdempotencyStore + SurveyStore + InboxStore + IdeaStore + OutboxStore
+    T: Store
+        + AccessStore
+        + IdempotencyStore
+        + SurveyStore
+        + InboxStore
+        + IdeaStore
+        + OutboxStore
+        + JourneyStore
 {
 }
 
