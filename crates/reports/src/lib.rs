@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod clv;
 pub mod health;
 pub mod ideas;
+pub mod journeys;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;

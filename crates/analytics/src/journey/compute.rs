@@ -138,6 +138,9 @@ pub struct StageResult {
     /// and their latest words (one quote per customer).
     pub pain_points: Vec<ThemeCount>,
     pub complaints: u64,
+    /// Not serialised: the quotes name customers by position, which only the caller can
+    /// turn into identities (the report does, in its own `quotes`).
+    #[serde(skip)]
     pub quotes: Vec<Complaint>,
 }
 

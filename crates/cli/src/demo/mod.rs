@@ -6,6 +6,7 @@
 
 mod data;
 mod ideas;
+mod journeys;
 mod surveys;
 
 use anyhow::{Context, bail};
@@ -107,6 +108,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     store.refresh_statistics().await.context("planner statistics")?;
     stats.survey_responses = surveys::build(store, seed).await.context("surveys")?;
     stats.ideas = ideas::build(store).await.context("ideas")?;
+    journeys::save_default(store).await.context("journey")?;
     Ok(stats)
 }
 
@@ -292,6 +294,7 @@ impl Gen {
             c.customers.push(customer);
             let purchases = self.orders(&p, &mut c.orders);
             self.events(&p, &mut c.events);
+            journeys::funnel(&p, &purchases, &mut c.events);
             self.interactions(&p, &mut c.interactions);
             self.feedback(&p, &purchases, &mut c.feedback);
             self.consents(&p, &mut c.consents);

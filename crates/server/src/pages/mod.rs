@@ -6,6 +6,8 @@ mod customers;
 mod dashboard;
 mod feedback;
 mod ideas;
+mod journey_view;
+mod journeys;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
@@ -55,6 +57,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/ideas/{id}/requesters", post(ideas::add_requester)),
         ("/ideas/{id}/feedback/remove", post(ideas::unlink)),
         ("/ideas/{id}/requesters/remove", post(ideas::remove_requester)),
+        ("/journeys", get(journeys::list)),
+        ("/journeys/{id}", get(journeys::show)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
@@ -91,7 +95,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Ideas", href: "/ideas", coming: false },
     Area { name: "Segments", href: "/segments", coming: true },
     Area { name: "Personas", href: "/personas", coming: true },
-    Area { name: "Journeys", href: "/journeys", coming: true },
+    Area { name: "Journeys", href: "/journeys", coming: false },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
     Area { name: "Loyalty", href: "/loyalty", coming: true },
     Area { name: "Scorecard", href: "/scorecard", coming: true },
