@@ -66,7 +66,8 @@ fn customer(rng: &mut ChaCha8Rng, i: usize, b: &mut Batch, eur: &Currency) {
     event(rng, "site_visit", d0);
     let considered = rng.random_bool(0.7);
     if considered {
-        event(rng, "pricing_viewed", d0 + rng.random_range(0..5));
+        let d = d0 + rng.random_range(0..5);
+        event(rng, "pricing_viewed", d);
         event(rng, "trial_started", d0 + 5);
     }
     let bought = considered && rng.random_bool(0.7);
@@ -76,11 +77,15 @@ fn customer(rng: &mut ChaCha8Rng, i: usize, b: &mut Batch, eur: &Currency) {
             last += rng.random_range(3..120);
             b.orders.push(order(&id, k, start() + Duration::days(last), eur));
         }
-        event(rng, "integration_connected", d0 + rng.random_range(8..40));
+        let d = d0 + rng.random_range(8..40);
+        event(rng, "integration_connected", d);
     }
-    for _ in n..PER_CUSTOMER {
+    // Logins fill the customer up to their share of the events.
+    let funnel = 1 + 2 * usize::from(considered) + usize::from(bought);
+    for _ in funnel..PER_CUSTOMER {
         let name = if rng.random_bool(0.9) { "login" } else { "seat_added" };
-        event(rng, name, d0 + rng.random_range(0..400));
+        let d = d0 + rng.random_range(0..400);
+        event(rng, name, d);
     }
     if rng.random_bool(0.1) {
         b.feedback.push(FeedbackRow {

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rapport_analytics::journey::JourneySpec;
 use rapport_core::{Event, ExternalId, Timestamp};
-use rapport_store::{Backend, JourneyStore};
+use rapport_store::Backend;
 use serde_json::{Map, Value};
 
 /// How likely a customer is to show each step before buying: (pricing or trial, onboarding).
@@ -39,7 +39,8 @@ pub(super) fn funnel(p: &Profile, purchases: &[(ExternalId, i64)], out: &mut Vec
     let first_visit = p.signup + rng.random_range(3..=30);
     for _ in 0..rng.random_range(1..=3) {
         let day = rng.random_range(p.signup + 1..=first_visit);
-        push(&mut rng, "site_visit", day, source(&mut rng));
+        let props = source(&mut rng);
+        push(&mut rng, "site_visit", day, props);
     }
     let (consider, onboard) = odds(p.loyalty);
     if !rng.random_bool(consider) {
