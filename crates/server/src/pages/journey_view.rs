@@ -41,6 +41,8 @@ pub struct Gap {
 
 pub struct StageView {
     pub name: String,
+    /// The previous stage's name ("median time after ...").
+    pub previous: String,
     pub conditions: String,
     pub cx: f64,
     pub bar_x: f64,
@@ -54,6 +56,7 @@ pub struct StageView {
     pub conversion: String,
     pub gap: Option<Gap>,
     pub dropped: String,
+    pub none_dropped: bool,
     pub drop_share: String,
     pub median: String,
     pub stayed: String,
@@ -109,7 +112,9 @@ pub fn stage_views(m: &JourneyReport) -> Drawn {
             dropped: format!("−{}", count(s.result.dropped)),
             share: format!("{} drop", percent(s.result.drop_share)),
         });
-        stages.push(view(s, i, (x, y, h), gap));
+        let mut v = view(s, i, (x, y, h), gap);
+        v.previous = stages.last().map(|p| p.name.clone()).unwrap_or_default();
+        stages.push(v);
     }
     let line = |pick: fn(&StageView) -> Option<(f64, f64)>| {
         let pts: Vec<String> =
@@ -128,6 +133,7 @@ fn view(s: &StageReport, i: usize, (x, y, h): (f64, f64, f64), gap: Option<Gap>)
     let of = if i == 0 { "of customers" } else { "of previous" };
     StageView {
         name: r.name.clone(),
+        previous: String::new(),
         conditions: s.conditions.clone(),
         cx,
         bar_x: x,
@@ -140,24 +146,25 @@ fn view(s: &StageReport, i: usize, (x, y, h): (f64, f64, f64), gap: Option<Gap>)
         conversion: format!("{} {of}", percent(r.conversion)),
         gap,
         dropped: count(r.dropped),
+        none_dropped: r.dropped == 0,
         drop_share: percent(r.drop_share),
         median: r.median_days.map_or_else(|| "–".into(), |d| format!("{d:.1} days")),
         stayed: count(r.stayed),
         nps: sat.nps.as_ref().map_or_else(
             || "–".into(),
-            |e| format!("{:+.0} (n = {})", e.score, e.responses),
+            |e| format!("{:+.0} · n {}", e.score, e.responses),
         ),
         csat: sat.csat.as_ref().map_or_else(
             || "–".into(),
-            |e| format!("{:.0}% (n = {})", e.score, e.responses),
+            |e| format!("{:.0}% · n {}", e.score, e.responses),
         ),
         ces: sat.ces.as_ref().map_or_else(
             || "–".into(),
-            |e| format!("{:.1} (n = {})", e.score, e.responses),
+            |e| format!("{:.1} · n {}", e.score, e.responses),
         ),
         sentiment: sat.sentiment.map_or_else(
             || "–".into(),
-            |v| format!("{v:+.2} (n = {})", sat.sentiment_customers),
+            |v| format!("{v:+.2} · n {}", sat.sentiment_customers),
         ),
         nps_point: sat.nps.as_ref().map(|e| (cx, emotion_y(e.score))),
         sentiment_point: sat.sentiment.map(|v| (cx, emotion_y(100.0 * v))),
