@@ -30,8 +30,9 @@ pub enum JourneyCommand {
     Delete {
         id: i64,
     },
-    /// Fill an empty database with generated funnel data of about `--events` events, then time
-    /// the default journey's computation over it (best of `--runs`).
+    /// Fill an empty database with generated funnel data of about `--events` events (a filled
+    /// one is used as it is), then time the default journey's computation over it (best of
+    /// `--runs`).
     Bench(crate::journey_bench::BenchArgs),
 }
 
@@ -128,7 +129,13 @@ fn print_map(name: &str, map: &JourneyReport) {
     println!("{name}: {} customers{of}", map.population);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "stage", "reached", "conversion", "dropped", "median days", "NPS (n)", "top pain point",
+        "stage",
+        "reached",
+        "conversion",
+        "dropped",
+        "median days",
+        "NPS (n)",
+        "top pain point",
     ]);
     for s in &map.stages {
         let r = &s.result;

@@ -239,7 +239,12 @@ async fn satisfaction(
 async fn complaints(store: &dyn Backend, index: &KeyIndex) -> ReportResult<Vec<Complaint>> {
     let rows = store.negative_feedback(NEGATIVE).await?;
     let out = rows.into_iter().filter_map(|f| {
-        Some(Complaint { customer: index.get(f.customer)?, at: to_micros(f.at), theme: f.theme, text: f.text })
+        Some(Complaint {
+            customer: index.get(f.customer)?,
+            at: to_micros(f.at),
+            theme: f.theme,
+            text: f.text,
+        })
     });
     Ok(out.collect())
 }
@@ -260,7 +265,13 @@ fn report(
                 .filter_map(|q| {
                     let c = customers.get(q.customer as usize)?;
                     let at = from_micros(q.at);
-                    Some(Quote { customer: c.id.clone(), name: c.name.clone(), text: q.text, theme: q.theme, at })
+                    Some(Quote {
+                        customer: c.id.clone(),
+                        name: c.name.clone(),
+                        text: q.text,
+                        theme: q.theme,
+                        at,
+                    })
                 })
                 .collect();
             StageReport { result, conditions: def.conditions_text(), quotes }

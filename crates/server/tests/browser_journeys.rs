@@ -30,12 +30,21 @@ fn day(d: i64) -> Timestamp {
 
 fn event(n: usize, k: usize, name: &str, at: Timestamp) -> Event {
     let who = id(&format!("jc{n:02}"));
-    Event { id: id(&format!("je{n:02}-{k}")), customer: who, name: name.into(), at, properties: Default::default() }
+    Event {
+        id: id(&format!("je{n:02}-{k}")),
+        customer: who,
+        name: name.into(),
+        at,
+        properties: Default::default(),
+    }
 }
 
 /// How far customer `n` gets: all visit; 45 consider; 30 buy; 24 onboard; 15 use it; 6 renew.
 fn depth(n: usize) -> usize {
-    [(6, 6), (15, 5), (24, 4), (30, 3), (45, 2), (CUSTOMERS, 1)].iter().find(|(upto, _)| n < *upto).map_or(1, |d| d.1)
+    [(6, 6), (15, 5), (24, 4), (30, 3), (45, 2), (CUSTOMERS, 1)]
+        .iter()
+        .find(|(upto, _)| n < *upto)
+        .map_or(1, |d| d.1)
 }
 
 const SAID: [(&str, &str); 3] = [
@@ -63,7 +72,14 @@ async fn seed(db: &dyn Backend) {
         }
         if d >= 3 {
             let at = format!("2026-01-{:02} 12:00", start + 5 + (n % 4) as i64);
-            orders.push(story::line_row(&format!("jo{n:02}"), &format!("jc{n:02}"), &at, "plan", 1, "49"));
+            orders.push(story::line_row(
+                &format!("jo{n:02}"),
+                &format!("jc{n:02}"),
+                &at,
+                "plan",
+                1,
+                "49",
+            ));
         }
         if d >= 4 {
             events.push(event(n, 2, "integration_connected", day(start + 10)));
@@ -73,7 +89,14 @@ async fn seed(db: &dyn Backend) {
         }
         if d >= 6 {
             let at = format!("2026-03-{:02} 12:00", 1 + n);
-            orders.push(story::line_row(&format!("jr{n:02}"), &format!("jc{n:02}"), &at, "plan", 1, "49"));
+            orders.push(story::line_row(
+                &format!("jr{n:02}"),
+                &format!("jc{n:02}"),
+                &at,
+                "plan",
+                1,
+                "49",
+            ));
         }
         // Those who stop early are detractors and say why; regular users are passive,
         // and only those who renew are promoters (a promoter's response renews too).
@@ -133,7 +156,11 @@ async fn the_journey_map_shows_where_customers_drop_and_why() {
     seed(db.as_ref()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(rapport_server::launch(AppState::new(db, Settings::default()), listener, std::future::pending()));
+    tokio::spawn(rapport_server::launch(
+        AppState::new(db, Settings::default()),
+        listener,
+        std::future::pending(),
+    ));
     kit::sign_in(&c, &base).await;
 
     c.find(Locator::LinkText("Journeys")).await.unwrap().click().await.unwrap();
@@ -147,14 +174,22 @@ async fn the_journey_map_shows_where_customers_drop_and_why() {
     let bars = c.find_all(Locator::Css("svg.journey-map rect.jm-bar")).await.unwrap();
     assert_eq!(bars.len(), 6, "one bar per stage");
     let map = c.find(Locator::Css("svg.journey-map")).await.unwrap().text().await.unwrap();
-    for figure in ["Awareness", "60", "45", "30", "24", "15", "Renewal / advocacy", "−15", "neutral"] {
+    for figure in
+        ["Awareness", "60", "45", "30", "24", "15", "Renewal / advocacy", "−15", "neutral"]
+    {
         assert!(map.contains(figure), "{figure} is drawn: {map}");
     }
     let summary = c.find(Locator::Css(".jm-summary")).await.unwrap().text().await.unwrap();
-    assert!(summary.contains("Renewal / advocacy") && summary.contains("60%"), "9 of 15 regular users did not renew: {summary}");
+    assert!(
+        summary.contains("Renewal / advocacy") && summary.contains("60%"),
+        "9 of 15 regular users did not renew: {summary}"
+    );
     let stages = c.find_all(Locator::Css("section.jm-stage")).await.unwrap();
     let purchase = stages[2].text().await.unwrap();
-    assert!(purchase.contains("pricing") && purchase.contains("Far too expensive"), "why they did not buy: {purchase}");
+    assert!(
+        purchase.contains("pricing") && purchase.contains("Far too expensive"),
+        "why they did not buy: {purchase}"
+    );
     let onboarding = stages[3].text().await.unwrap();
     assert!(onboarding.contains("gave up"), "why they did not onboard: {onboarding}");
     let emotion = c.find_all(Locator::Css("svg.journey-map circle.jm-dot")).await.unwrap();
@@ -165,6 +200,9 @@ async fn the_journey_map_shows_where_customers_drop_and_why() {
     let form = c.find(Locator::Css("input[name=segment]")).await.unwrap();
     form.send_keys("country = \"DE\"").await.unwrap();
     c.find(Locator::Css("form.filters button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//p[contains(@class,'jm-summary')]/strong[text()='30']")).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//p[contains(@class,'jm-summary')]/strong[text()='30']"))
+        .await
+        .unwrap();
     c.close().await.unwrap();
 }

@@ -90,10 +90,8 @@ impl JourneyStore for PgStore {
 
     async fn journeys(&self) -> StoreResult<Vec<JourneyRecord>> {
         let sql = format!("{RECORD} ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.pool())
-            .await
-            .map_err(db_err)?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(db_err)?;
         rows.iter().map(record).collect()
     }
 

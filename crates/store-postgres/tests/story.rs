@@ -6,7 +6,8 @@ use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
-    story_idempotency, story_inbox, story_journeys, story_outbox, story_records, story_surveys, story_views,
+    story_idempotency, story_inbox, story_journeys, story_outbox, story_records, story_surveys,
+    story_views,
 };
 use rapport_store_postgres::PgStore;
 use sqlx::postgres::PgConnectOptions;

@@ -28,12 +28,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<JourneyRecord> {
     })?;
     Ok(JourneyRecord {
         id: r.get(0)?,
-        spec: JourneySpec {
-            name: r.get(1)?,
-            description: r.get(2)?,
-            stages,
-            segment: r.get(4)?,
-        },
+        spec: JourneySpec { name: r.get(1)?, description: r.get(2)?, stages, segment: r.get(4)? },
         created_at: from_micros(r.get(5)?),
         updated_at: from_micros(r.get(6)?),
         created_by: r.get(7)?,

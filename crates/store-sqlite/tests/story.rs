@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use rapport_store::{
-    story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox, story_records, story_surveys,
-    story_views,
+    story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox,
+    story_records, story_surveys, story_views,
 };
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;

@@ -55,7 +55,10 @@ pub(super) fn funnel(p: &Profile, purchases: &[(ExternalId, i64)], out: &mut Vec
     if let Some(day) = first_purchase.filter(|_| rng.random_bool(onboard)) {
         let later = (day - rng.random_range(1..=14)).max(1);
         let mut m = Map::new();
-        m.insert("integration".into(), ["slack", "salesforce", "shopify"][rng.random_range(0..3)].into());
+        m.insert(
+            "integration".into(),
+            ["slack", "salesforce", "shopify"][rng.random_range(0..3)].into(),
+        );
         push(&mut rng, "integration_connected", later, m);
     }
 }

@@ -80,7 +80,12 @@ pub(crate) async fn map(
     segment: Option<&str>,
 ) -> ApiResult<Arc<JourneyReport>> {
     let segment = segment.map(str::trim).filter(|f| !f.is_empty()).map(str::to_string);
-    let key = format!("journey:{}:{}:{}", j.id, to_micros(j.updated_at), segment.as_deref().unwrap_or(""));
+    let key = format!(
+        "journey:{}:{}:{}",
+        j.id,
+        to_micros(j.updated_at),
+        segment.as_deref().unwrap_or("")
+    );
     let spec = j.spec.clone();
     let (m, _) = cached(s, key, move |db| async move {
         journeys::journey(db.as_ref(), &spec, segment.as_deref(), Utc::now()).await
@@ -102,7 +107,10 @@ pub struct MapParams {
 #[utoipa::path(get, path = "/api/v1/journeys", tag = "journeys",
     responses((status = 200, body = serde_json::Value, description = "`[{id, name, description, segment, stages: [{name, conditions}], created_at, updated_at, created_by}]`"),
         (status = "4XX", body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Vec<JourneyRecord>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> ApiResult<Json<Vec<JourneyRecord>>> {
     who.require(Permission::Read)?;
     Ok(Json(s.db.journeys().await?))
 }

@@ -150,22 +150,21 @@ fn view(s: &StageReport, i: usize, (x, y, h): (f64, f64, f64), gap: Option<Gap>)
         drop_share: percent(r.drop_share),
         median: r.median_days.map_or_else(|| "–".into(), |d| format!("{d:.1} days")),
         stayed: count(r.stayed),
-        nps: sat.nps.as_ref().map_or_else(
-            || "–".into(),
-            |e| format!("{:+.0} · n {}", e.score, e.responses),
-        ),
-        csat: sat.csat.as_ref().map_or_else(
-            || "–".into(),
-            |e| format!("{:.0}% · n {}", e.score, e.responses),
-        ),
-        ces: sat.ces.as_ref().map_or_else(
-            || "–".into(),
-            |e| format!("{:.1} · n {}", e.score, e.responses),
-        ),
-        sentiment: sat.sentiment.map_or_else(
-            || "–".into(),
-            |v| format!("{v:+.2} · n {}", sat.sentiment_customers),
-        ),
+        nps: sat
+            .nps
+            .as_ref()
+            .map_or_else(|| "–".into(), |e| format!("{:+.0} · n {}", e.score, e.responses)),
+        csat: sat
+            .csat
+            .as_ref()
+            .map_or_else(|| "–".into(), |e| format!("{:.0}% · n {}", e.score, e.responses)),
+        ces: sat
+            .ces
+            .as_ref()
+            .map_or_else(|| "–".into(), |e| format!("{:.1} · n {}", e.score, e.responses)),
+        sentiment: sat
+            .sentiment
+            .map_or_else(|| "–".into(), |v| format!("{v:+.2} · n {}", sat.sentiment_customers)),
         nps_point: sat.nps.as_ref().map(|e| (cx, emotion_y(e.score))),
         sentiment_point: sat.sentiment.map(|v| (cx, emotion_y(100.0 * v))),
         complaints: r.complaints,

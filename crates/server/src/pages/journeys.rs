@@ -139,7 +139,8 @@ pub async fn show(
         Ok(m) => {
             page.population = count(m.population);
             let drawn = stage_views(&m);
-            (page.stages, page.nps_line, page.sentiment_line) = (drawn.stages, drawn.nps, drawn.sentiment);
+            (page.stages, page.nps_line, page.sentiment_line) =
+                (drawn.stages, drawn.nps, drawn.sentiment);
             page.baseline = drawn.baseline;
             page.worst = drawn.worst;
         }
@@ -155,7 +156,7 @@ pub(super) fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

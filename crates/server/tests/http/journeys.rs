@@ -102,9 +102,17 @@ pub async fn created_computed_and_deleted(app: &App) {
 
     let jid = made["id"].as_i64().unwrap();
     let path = format!("/api/v1/journeys/{jid}");
-    let (s, narrowed) = call(Method::GET, &format!("{path}?segment=attr.cohort%20%3D%20%22journey%22%20and%20orders%20%3E%200"), None).await;
+    let (s, narrowed) = call(
+        Method::GET,
+        &format!("{path}?segment=attr.cohort%20%3D%20%22journey%22%20and%20orders%20%3E%200"),
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{narrowed}");
-    assert_eq!((narrowed["map"]["population"].clone(), narrowed["map"]["segment"].clone()), (json!(2), json!("attr.cohort = \"journey\" and orders > 0")));
+    assert_eq!(
+        (narrowed["map"]["population"].clone(), narrowed["map"]["segment"].clone()),
+        (json!(2), json!("attr.cohort = \"journey\" and orders > 0"))
+    );
 
     // Errors name their field.
     let (s, e) = call(Method::GET, &format!("{path}?segment=orders%20%3E"), None).await;
@@ -136,7 +144,8 @@ async fn the_journey_pages_draw_the_map_and_escape_names() {
     let app = spawn_app().await;
     company(&app).await;
     let key = app.key("write").await;
-    let (s, made) = app.call(&key, Method::POST, "/api/v1/journeys", Some(spec("<b>Funnel</b>"))).await;
+    let (s, made) =
+        app.call(&key, Method::POST, "/api/v1/journeys", Some(spec("<b>Funnel</b>"))).await;
     assert_eq!(s, 201, "{made}");
     app.user("pm@example.com", Role::Member).await;
     let cookie = session_cookie(&app.sign_in("pm@example.com", "a long password").await);
@@ -144,7 +153,10 @@ async fn the_journey_pages_draw_the_map_and_escape_names() {
     let list = get("/journeys").await.unwrap();
     assert_eq!(list.status(), 200);
     let list = list.text().await.unwrap();
-    assert!(list.contains("&#60;b&#62;Funnel&#60;/b&#62;") && !list.contains("<b>Funnel"), "{list}");
+    assert!(
+        list.contains("&#60;b&#62;Funnel&#60;/b&#62;") && !list.contains("<b>Funnel"),
+        "{list}"
+    );
     assert!(list.contains("jm-mini"), "the small funnel is drawn");
     let page = get(&format!("/journeys/{}", made["id"])).await.unwrap().text().await.unwrap();
     assert!(page.contains("<svg class=\"journey-map\""), "{page}");
