@@ -14,7 +14,7 @@ use rapport_analytics::journey::{
 };
 use rapport_core::value::{from_micros, to_micros};
 use rapport_core::{ExternalId, Timestamp};
-use rapport_store::{Backend, CustomerTime, Store, SummaryRow};
+use rapport_store::{Backend, CustomerTime, NegativeFeedback, Rating, Store, SummaryRow};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -72,30 +72,56 @@ pub async fn journey(
 ) -> ReportResult<JourneyReport> {
     check(spec)?;
     let segment = segment.or(spec.segment.as_deref()).filter(|s| !s.trim().is_empty());
-    let customers = all_summaries(store).await?;
+    // Every read at once: at ten million events the event reads are most of the time, and
+    // the store serves them on separate connections.
+    let keys = source_keys(spec);
+    let sources = futures_util::future::try_join_all(keys.iter().map(|(_, c)| fetch(store, c)));
+    let ratings = futures_util::future::try_join_all(
+        ["nps", "csat", "ces"]
+            .map(|s| async move { Ok::<_, ReportError>(store.ratings(s).await?) }),
+    );
+    let (customers, sources, ratings, sentiment, negative) = tokio::try_join!(
+        all_summaries(store),
+        sources,
+        ratings,
+        async { Ok(store.feedback_sentiment(from_micros(EVER)).await?) },
+        async { Ok(store.negative_feedback(NEGATIVE).await?) },
+    )?;
     let index = KeyIndex::new(&customers);
+    let n = customers.len();
     let mut input = JourneyInput {
-        customers: customers.len(),
+        customers: n,
         names: spec.stages.iter().map(|s| s.name.clone()).collect(),
+        sources: sources.into_iter().map(|rows| Occurrences::new(n, index.rows(rows))).collect(),
         ..JourneyInput::default()
     };
-    let mut sources = Sources::default();
     for stage in &spec.stages {
         let mut met = Vec::with_capacity(stage.conditions.len());
         for c in &stage.conditions {
-            met.push(resolve(store, c, &index, &customers, &mut sources, now).await?);
+            met.push(match c {
+                Condition::Filter { expr } => {
+                    Met::Members(members(store, expr, &customers, now).await?)
+                }
+                _ => {
+                    let source =
+                        keys.iter().position(|(k, _)| *k == key(c)).expect("every key was read");
+                    Met::Times { source, min_count: min_count(c) }
+                }
+            });
         }
         input.stages.push(met);
     }
-    input.sources = sources.list;
     if let Some(expr) = segment {
         input.population = Some(members(store, expr, &customers, now).await?);
     }
-    satisfaction(store, &index, &mut input).await?;
-    input.complaints = complaints(store, &index).await?;
+    satisfaction(&index, ratings, sentiment, &mut input);
+    input.complaints = complaints(&index, negative);
     let map = rapport_analytics::journey::compute(&input);
     Ok(report(spec, segment, map, &customers))
 }
+
+/// 0001-01-01: before any feedback, so the sentiment of all of it.
+const EVER: i64 = -62_135_596_800_000_000;
 
 /// Customer keys to positions: a dense table, as the stores number customers from 1 up.
 struct KeyIndex {
@@ -125,60 +151,63 @@ impl KeyIndex {
     }
 }
 
-/// Time sources read once each, however many conditions use them.
-#[derive(Default)]
-struct Sources {
-    list: Vec<Occurrences>,
-    by_name: HashMap<String, usize>,
+/// What identifies a condition's time source: conditions differing only in their count
+/// share one read.
+fn key(c: &Condition) -> String {
+    match c {
+        Condition::Event { name, .. } => format!("event:{name}"),
+        Condition::Purchase { .. } => "purchase".into(),
+        Condition::Survey { .. } | Condition::Filter { .. } => c.to_string(),
+    }
 }
 
-async fn resolve(
-    store: &dyn Backend,
-    c: &Condition,
-    index: &KeyIndex,
-    customers: &[SummaryRow],
-    sources: &mut Sources,
-    now: Timestamp,
-) -> ReportResult<Met> {
-    let (key, min_count) = match c {
-        Condition::Filter { expr } => {
-            return Ok(Met::Members(members(store, expr, customers, now).await?));
-        }
-        Condition::Event { name, min_count } => (format!("event:{name}"), *min_count),
-        Condition::Purchase { min_count } => ("purchase".to_string(), *min_count),
-        Condition::Survey { .. } => (c.to_string(), 1),
-    };
-    if let Some(&source) = sources.by_name.get(&key) {
-        return Ok(Met::Times { source, min_count });
+fn min_count(c: &Condition) -> u32 {
+    match c {
+        Condition::Event { min_count, .. } | Condition::Purchase { min_count } => *min_count,
+        Condition::Survey { .. } | Condition::Filter { .. } => 1,
     }
-    let rows = match c {
-        Condition::Event { name, .. } => index.rows(store.event_times(name).await?),
-        Condition::Purchase { .. } => index.rows(store.purchase_times().await?),
-        Condition::Survey { source, min_rating } => {
-            survey_times(store, index, *source, *min_rating).await?
+}
+
+/// The distinct time sources of a journey's conditions, in order of first use.
+fn source_keys(spec: &JourneySpec) -> Vec<(String, &Condition)> {
+    let mut out: Vec<(String, &Condition)> = Vec::new();
+    for c in spec.stages.iter().flat_map(|s| &s.conditions) {
+        let k = key(c);
+        if !matches!(c, Condition::Filter { .. }) && !out.iter().any(|(o, _)| *o == k) {
+            out.push((k, c));
         }
-        Condition::Filter { .. } => unreachable!("returned above"),
-    };
-    sources.list.push(Occurrences::new(customers.len(), rows));
-    sources.by_name.insert(key, sources.list.len() - 1);
-    Ok(Met::Times { source: sources.list.len() - 1, min_count })
+    }
+    out
+}
+
+/// The (customer key, time) rows of one time source.
+async fn fetch(store: &dyn Backend, c: &Condition) -> ReportResult<Vec<CustomerTime>> {
+    Ok(match c {
+        Condition::Event { name, .. } => store.event_times(name).await?,
+        Condition::Purchase { .. } => store.purchase_times().await?,
+        Condition::Survey { source, min_rating } => {
+            survey_times(store, *source, *min_rating).await?
+        }
+        Condition::Filter { .. } => Vec::new(),
+    })
 }
 
 /// The times of the responses of a survey source, rated at least `min_rating` when given.
 async fn survey_times(
     store: &dyn Backend,
-    index: &KeyIndex,
     source: SurveySource,
     min_rating: Option<i16>,
-) -> ReportResult<Vec<(u32, i64)>> {
+) -> ReportResult<Vec<CustomerTime>> {
     let mut rows = Vec::new();
     for s in source.sources() {
         for r in store.ratings(s).await? {
             if min_rating.is_none_or(|m| r.rating >= m) {
-                rows.extend(index.get(r.customer).map(|i| (i, to_micros(r.at))));
+                rows.push((r.customer, to_micros(r.at)));
             }
         }
     }
+    // Responses come in no particular order; the arrays want (customer, time).
+    rows.sort_unstable();
     Ok(rows)
 }
 
@@ -205,48 +234,41 @@ async fn members(
 }
 
 /// Each customer's latest NPS, CSAT and CES rating and mean feedback sentiment.
-async fn satisfaction(
-    store: &dyn Backend,
+fn satisfaction(
     index: &KeyIndex,
+    ratings: Vec<Vec<Rating>>,
+    sentiment: Vec<(i64, f64, u32)>,
     input: &mut JourneyInput,
-) -> ReportResult<()> {
+) {
     let n = input.customers;
-    let mut columns = Vec::with_capacity(3);
-    for source in ["nps", "csat", "ces"] {
+    let mut columns = ratings.into_iter().map(|rows| {
         let mut latest: Vec<Option<(Timestamp, i16)>> = vec![None; n];
-        for r in store.ratings(source).await? {
+        for r in rows {
             let Some(i) = index.get(r.customer) else { continue };
             let slot = &mut latest[i as usize];
             if slot.is_none_or(|(at, _)| r.at >= at) {
                 *slot = Some((r.at, r.rating));
             }
         }
-        columns.push(latest.into_iter().map(|l| l.map(|(_, r)| r)).collect());
-    }
-    let [nps, csat, ces]: [Vec<Option<i16>>; 3] =
-        columns.try_into().expect("three sources were read");
-    (input.nps, input.csat, input.ces) = (nps, csat, ces);
+        latest.into_iter().map(|l| l.map(|(_, r)| r)).collect::<Vec<_>>()
+    });
+    input.nps = columns.next().unwrap_or_default();
+    input.csat = columns.next().unwrap_or_default();
+    input.ces = columns.next().unwrap_or_default();
     input.sentiment = vec![None; n];
-    let since = from_micros(-62_135_596_800_000_000); // 0001-01-01: all of it
-    for (key, mean, _) in store.feedback_sentiment(since).await? {
+    for (key, mean, _) in sentiment {
         if let Some(i) = index.get(key) {
             input.sentiment[i as usize] = Some(mean as f32);
         }
     }
-    Ok(())
 }
 
-async fn complaints(store: &dyn Backend, index: &KeyIndex) -> ReportResult<Vec<Complaint>> {
-    let rows = store.negative_feedback(NEGATIVE).await?;
+fn complaints(index: &KeyIndex, rows: Vec<NegativeFeedback>) -> Vec<Complaint> {
     let out = rows.into_iter().filter_map(|f| {
-        Some(Complaint {
-            customer: index.get(f.customer)?,
-            at: to_micros(f.at),
-            theme: f.theme,
-            text: f.text,
-        })
+        let customer = index.get(f.customer)?;
+        Some(Complaint { customer, at: to_micros(f.at), theme: f.theme, text: f.text })
     });
-    Ok(out.collect())
+    out.collect()
 }
 
 fn report(
