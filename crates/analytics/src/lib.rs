@@ -9,6 +9,7 @@ pub mod clv;
 pub mod duplicates;
 pub mod gammagamma;
 pub mod health;
+pub mod journey;
 pub mod kmeans;
 pub mod optim;
 pub mod persona;

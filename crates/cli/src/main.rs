@@ -8,6 +8,8 @@ mod demo;
 mod duplicates;
 mod idea;
 mod import;
+mod journey;
+mod journey_bench;
 mod outbox;
 mod persona;
 mod recommend;
@@ -76,6 +78,11 @@ enum Command {
     Idea {
         #[command(subcommand)]
         command: idea::IdeaCommand,
+    },
+    /// Journey maps: stages from first visit to advocacy, with drop-off and its reasons.
+    Journey {
+        #[command(subcommand)]
+        command: journey::JourneyCommand,
     },
     /// Segments by filter: preview how many customers a filter selects (see
     /// docs/filter-language.md).
@@ -169,6 +176,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Idea { command } => idea::run(store.as_ref(), command).await,
         Command::Recommend { command } => recommend::run(store.as_ref(), command).await,
+        Command::Journey { command } => journey::run(store.as_ref(), command).await,
         Command::Outbox { command } => outbox::run(store, command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());

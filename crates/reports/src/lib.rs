@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod clv;
 pub mod health;
 pub mod ideas;
+pub mod journeys;
 pub mod personas;
 pub mod recommend;
 pub mod retention;

@@ -19,6 +19,8 @@ mod ideas;
 mod idempotency;
 #[path = "http/inbox.rs"]
 mod inbox;
+#[path = "http/journeys.rs"]
+mod journeys;
 #[path = "http/personas.rs"]
 mod personas;
 #[path = "http/recommend.rs"]
@@ -438,6 +440,7 @@ async fn the_same_api_story_on_postgresql() {
     surveys::sent_answered_once_and_reported(&app).await;
     ideas::created_linked_ranked_and_moved(&app).await;
     segments::saved_segments_story(&app).await;
+    journeys::created_computed_and_deleted(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

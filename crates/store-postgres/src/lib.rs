@@ -31,6 +31,7 @@ mod customers;
 mod idea;
 mod idempotency;
 mod inbox;
+mod journey;
 mod orders;
 mod outbox;
 mod persona;

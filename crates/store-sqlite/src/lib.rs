@@ -10,6 +10,7 @@ mod customers;
 mod idea;
 mod idempotency;
 mod inbox;
+mod journey;
 mod migrate;
 mod orders;
 mod outbox;

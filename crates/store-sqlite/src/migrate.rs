@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "idea_evidence", include_str!("../migrations/0011_idea_evidence.sql")),
     (12, "saved_segments", include_str!("../migrations/0012_saved_segments.sql")),
     (13, "personas", include_str!("../migrations/0013_personas.sql")),
+    (14, "journeys", include_str!("../migrations/0014_journeys.sql")),
     (15, "recommendations", include_str!("../migrations/0015_recommendations.sql")),
 ];
 

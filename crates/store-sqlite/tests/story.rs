@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use rapport_store::story_personas;
 use rapport_store::{
-    story, story_ideas, story_idempotency, story_inbox, story_outbox, story_recommend,
-    story_records, story_segments, story_surveys, story_views,
+    story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox,
+    story_recommend, story_records, story_segments, story_surveys, story_views,
 };
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -382,4 +382,10 @@ async fn personas_edit_and_regenerate() {
 async fn persona_facts() {
     let (_d, s) = fresh();
     story_personas::persona_facts(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn journeys_definitions_and_reads() {
+    let (_d, s) = fresh();
+    story_journeys::journeys_definitions_and_reads(&s).await;
 }

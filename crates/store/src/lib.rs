@@ -10,6 +10,7 @@ mod error;
 mod idea;
 mod idempotency;
 mod inbox;
+mod journey;
 mod kind;
 mod outbox;
 mod persona;
@@ -21,6 +22,7 @@ pub mod story;
 pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
+pub mod story_journeys;
 pub mod story_outbox;
 pub mod story_personas;
 pub mod story_recommend;
@@ -36,6 +38,7 @@ pub use error::{StoreError, StoreResult};
 pub use idea::*;
 pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use inbox::*;
+pub use journey::*;
 pub use kind::Kind;
 pub use outbox::*;
 pub use persona::*;
@@ -253,8 +256,8 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas and the
-/// recommendation model, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys and
+/// the recommendation model, on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -266,6 +269,7 @@ pub trait Backend:
     + SegmentStore
     + RecommendStore
     + PersonaStore
+    + JourneyStore
 {
 }
 
@@ -280,6 +284,7 @@ impl<T> Backend for T where
         + SegmentStore
         + RecommendStore
         + PersonaStore
+        + JourneyStore
 {
 }
 

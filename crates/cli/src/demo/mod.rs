@@ -6,6 +6,7 @@
 
 mod data;
 mod ideas;
+mod journeys;
 mod personas;
 mod segments;
 mod surveys;
@@ -114,6 +115,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     stats.ideas = ideas::build(store).await.context("ideas")?;
     stats.segments = segments::build(store).await.context("segments")?;
     stats.personas = personas::build(store).await.context("personas")?;
+    journeys::save_default(store).await.context("journey")?;
     Ok(stats)
 }
 
@@ -299,6 +301,7 @@ impl Gen {
             c.customers.push(customer);
             let purchases = self.orders(&p, &mut c.orders);
             self.events(&p, &mut c.events);
+            journeys::funnel(&p, &purchases, &mut c.events);
             self.interactions(&p, &mut c.interactions);
             self.feedback(&p, &purchases, &mut c.feedback);
             self.consents(&p, &mut c.consents);

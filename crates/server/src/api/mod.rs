@@ -6,6 +6,7 @@ pub mod customers;
 pub mod dto;
 pub mod ideas;
 pub mod inbox;
+pub mod journeys;
 pub mod personas;
 pub mod record_dto;
 pub mod record_query;
@@ -73,6 +74,9 @@ use utoipa_axum::routes;
             for a filter being written."),
         (name = "personas", description = "Personas and empathy maps generated from a filter or \
             an RFM segment, regenerated on request; the name and notes survive regeneration."),
+        (name = "journeys", description = "Journey maps: ordered stages (events, purchases, \
+            survey responses, filters) with reach, conversion, drop-off, median time between \
+            stages, satisfaction and the pain points of the customers who dropped, per segment."),
     ),
 )]
 pub struct ApiDoc;
@@ -163,9 +167,12 @@ fn refine_parameters(doc: &mut utoipa::openapi::OpenApi) {
             for p in op.parameters.iter_mut().flatten() {
                 let ideas =
                     path.starts_with("/api/v1/ideas") || path.starts_with("/api/v1/personas");
+                let journeys = path.starts_with("/api/v1/journeys");
                 let schema: Option<RefOr<Schema>> = match p.name.as_str() {
                     // Ideas are numbered by the store.
-                    "id" if ideas => Some(integer(1, i64::MAX).into()),
+                    "id" if ideas || journeys => Some(integer(1, i64::MAX).into()),
+                    // A journey's segment is a filter expression, not an RFM segment.
+                    "segment" if journeys => Some(string().max_length(Some(4000)).into()),
                     "customer" | "feedback" if ideas => Some(id().into()),
                     "top" if ideas => Some(integer(1, 50).into()),
                     "status" if ideas => Some(
@@ -270,6 +277,8 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::refresh))
         .routes(routes!(segments::members))
         .merge(personas::router())
+        .routes(routes!(journeys::list, journeys::create))
+        .routes(routes!(journeys::get, journeys::update, journeys::delete))
         .split_for_parts();
     document_idempotency(&mut doc);
     refine_parameters(&mut doc);

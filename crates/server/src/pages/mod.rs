@@ -6,6 +6,8 @@ mod customers;
 mod dashboard;
 mod feedback;
 mod ideas;
+mod journey_view;
+mod journeys;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
@@ -69,6 +71,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/personas/{id}/edit", post(personas::edit)),
         ("/personas/{id}/regenerate", post(personas::regenerate)),
         ("/personas/{id}/delete", post(personas::delete)),
+        ("/journeys", get(journeys::list)),
+        ("/journeys/{id}", get(journeys::show)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
         ("/settings/users/remove", post(settings::remove_user)),
@@ -106,7 +110,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Ideas", href: "/ideas", coming: false },
     Area { name: "Segments", href: "/segments", coming: false },
     Area { name: "Personas", href: "/personas", coming: false },
-    Area { name: "Journeys", href: "/journeys", coming: true },
+    Area { name: "Journeys", href: "/journeys", coming: false },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
     Area { name: "Loyalty", href: "/loyalty", coming: true },
     Area { name: "Scorecard", href: "/scorecard", coming: true },
