@@ -57,7 +57,7 @@ pub async fn saved_segments_refresh_and_history(s: &dyn Backend) {
     assert_eq!((got.size, got.refreshed_at), (Some(3), Some(ts("2024-01-03T00:00:00Z"))));
 
     // Members page in key order; the inbox lists the segment under its materialised name.
-    let mut want = vec![k("c2"), k("c3"), k("c4")];
+    let mut want = [k("c2"), k("c3"), k("c4")];
     want.sort_unstable();
     let p1 = s.segment_member_keys("vip", None, 2).await.unwrap();
     assert_eq!(p1.items, want[..2]);

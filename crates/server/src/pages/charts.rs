@@ -350,6 +350,30 @@ pub fn heatmap(
     out
 }
 
+/// A sparkline: a small line over the values, scaled to their own range, with the first and
+/// last values in its title. Empty for fewer than two values.
+pub fn sparkline(label: &str, values: &[f64]) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let (w, h) = (120.0, 24.0);
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let step = w / (values.len() - 1) as f64;
+    let mut points = String::new();
+    for (i, v) in values.iter().enumerate() {
+        let y = if hi > lo { h - 2.0 - (v - lo) / span * (h - 4.0) } else { h / 2.0 };
+        let _ = write!(points, "{:.1},{:.1} ", step * i as f64, y);
+    }
+    format!(
+        r#"<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title><polyline points="{}"/></svg>"#,
+        escape(label),
+        escape(label),
+        points.trim_end()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,28 +416,4 @@ mod tests {
         }
         assert_eq!(nice_ceiling(120.0), 200.0);
     }
-}
-
-/// A sparkline: a small line over the values, scaled to their own range, with the first and
-/// last values in its title. Empty for fewer than two values.
-pub fn sparkline(label: &str, values: &[f64]) -> String {
-    if values.len() < 2 {
-        return String::new();
-    }
-    let (w, h) = (120.0, 24.0);
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let span = (hi - lo).max(f64::MIN_POSITIVE);
-    let step = w / (values.len() - 1) as f64;
-    let mut points = String::new();
-    for (i, v) in values.iter().enumerate() {
-        let y = if hi > lo { h - 2.0 - (v - lo) / span * (h - 4.0) } else { h / 2.0 };
-        let _ = write!(points, "{:.1},{:.1} ", step * i as f64, y);
-    }
-    format!(
-        r#"<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}"><title>{}</title><polyline points="{}"/></svg>"#,
-        escape(label),
-        escape(label),
-        points.trim_end()
-    )
 }
