@@ -38,17 +38,39 @@ pub enum RecommendCommand {
 
 #[derive(Args)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+/// The model's settings, shared by `train` and `evaluate`.
+#[derive(Args)]
+pub struct ModelArgs {
     #[arg(long, default_value_t = 64)]
     factors: usize,
     #[arg(long, default_value_t = 15)]
     iterations: usize,
     #[arg(long, default_value_t = 0.01)]
     regularization: f32,
-    /// Confidence per purchase order of a product: c = 1 + alpha · orders.
+    /// Confidence per unit of weight (purchase orders of a product, or a file's weight
+    /// column): c = 1 + alpha · weight.
     #[arg(long, default_value_t = 1.0)]
     alpha: f32,
+    /// Seeds the factors' starting values (and `evaluate`'s split).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+}
+
+impl ModelArgs {
+    fn params(&self) -> AlsParams {
+        AlsParams {
+            factors: self.factors,
+            iterations: self.iterations,
+            regularization: self.regularization,
+            alpha: self.alpha,
+            seed: self.seed,
+            ..AlsParams::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -69,18 +91,8 @@ pub struct EvaluateArgs {
     /// Share of each user's items held out for testing.
     #[arg(long, default_value_t = 0.2)]
     test_share: f64,
-    #[arg(long, default_value_t = 64)]
-    factors: usize,
-    #[arg(long, default_value_t = 15)]
-    iterations: usize,
-    #[arg(long, default_value_t = 0.01)]
-    regularization: f32,
-    /// Confidence per unit of weight: c = 1 + alpha · weight.
-    #[arg(long, default_value_t = 1.0)]
-    alpha: f32,
-    /// Seeds the split and the factors' starting values.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Write the split as `train.tsv` and `test.tsv` (user and item numbers) into this
     /// directory, for a side-by-side run of another library on the same split.
     #[arg(long)]
@@ -105,15 +117,7 @@ pub async fn run(db: &dyn Backend, c: RecommendCommand) -> Result<()> {
     match c {
         RecommendCommand::Evaluate(a) => evaluate(a),
         RecommendCommand::Train(a) => {
-            let p = AlsParams {
-                factors: a.factors,
-                iterations: a.iterations,
-                regularization: a.regularization,
-                alpha: a.alpha,
-                seed: a.seed,
-                ..AlsParams::default()
-            };
-            let info = recommend::train(db, &p, chrono::Utc::now()).await?;
+            let info = recommend::train(db, &a.model.params(), chrono::Utc::now()).await?;
             println!(
                 "trained on {} purchases of {} products by {} customers in {:.1} s",
                 info.interactions, info.products, info.customers, info.seconds
@@ -145,18 +149,11 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         bail!("--test-share must be at least 0 and below 1");
     }
     let m = read(&a)?;
-    let split = eval::split(&m, a.test_share, a.seed);
+    let split = eval::split(&m, a.test_share, a.model.seed);
     if let Some(dir) = &a.split_out {
         write_split(dir, &split)?;
     }
-    let params = AlsParams {
-        factors: a.factors,
-        iterations: a.iterations,
-        regularization: a.regularization,
-        alpha: a.alpha,
-        seed: a.seed,
-        ..AlsParams::default()
-    };
+    let params = a.model.params();
     let started = Instant::now();
     let model = fit(&split.train, &params);
     let fit_seconds = started.elapsed().as_secs_f64();
