@@ -163,6 +163,7 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     if state.settings.warm_reports {
         tokio::spawn(pages::warm_dashboard(state.clone()));
+        tokio::spawn(segments::warm(state.clone()));
     }
     if let Some(every) = state.settings.analysis_every {
         tokio::spawn(analysis::run(state.clone(), every));
