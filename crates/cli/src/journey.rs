@@ -20,8 +20,8 @@ pub enum JourneyCommand {
     /// Compute a journey's map: reach, conversion, drop-off, time, satisfaction, pain points.
     Show {
         id: i64,
-        /// Restrict to the customers a filter selects (docs/filter-language.md), instead of
-        /// the journey's own segment.
+        /// Restrict to the customers a filter (docs/filter-language.md) or a saved segment (by
+        /// slug) selects, instead of the journey's own segment.
         #[arg(long)]
         segment: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
@@ -45,7 +45,7 @@ pub struct CreateArgs {
     name: Option<String>,
     #[arg(long, default_value = "")]
     description: String,
-    /// A filter expression: the journey of that segment's customers.
+    /// A filter expression or a saved segment's slug: the journey of that segment's customers.
     #[arg(long)]
     segment: Option<String>,
     /// A stage, in order (repeatable): `NAME=COND | COND`, where COND is `event:NAME[>=N]`,

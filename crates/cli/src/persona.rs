@@ -8,21 +8,24 @@ use clap::Subcommand;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use rapport_analytics::persona::PersonaProfile;
 use rapport_reports::personas::{self, Population, Source};
-use rapport_reports::segments::Needs;
+use rapport_reports::segments;
 use rapport_store::{Backend, PersonaEdit, PersonaRecord};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Subcommand)]
 pub enum PersonaCommand {
-    /// Create a persona from a filter (or an RFM segment with --kind rfm) and generate it.
+    /// Create a persona from a filter (or an RFM segment, a saved segment or a k-means cluster
+    /// with --kind) and generate it.
     Create {
         /// A name; without one the persona takes the name its traits suggest.
         #[arg(long)]
         name: Option<String>,
-        /// The filter expression (docs/filter-language.md), or an RFM segment's name.
+        /// The filter expression (docs/filter-language.md), an RFM segment's name, a saved
+        /// segment's slug, or a cluster such as `features=behaviour k=4 cluster=0`.
         #[arg(long)]
         from: String,
-        /// `filter` or `rfm`.
+        /// `filter`, `rfm`, `segment` or `cluster`.
         #[arg(long, default_value = "filter")]
         kind: String,
         #[arg(long, default_value = "")]
@@ -55,10 +58,12 @@ pub enum PersonaCommand {
     Delete {
         id: i64,
     },
-    /// Times loading the population and generating the persona of a filter (nothing is
+    /// Times loading the population and generating the persona of a source (nothing is
     /// stored): `runs` times each, as BENCHMARKS.md reports.
     Bench {
         from: String,
+        #[arg(long, default_value = "filter")]
+        kind: String,
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
@@ -68,7 +73,7 @@ pub async fn run(db: &dyn Backend, c: PersonaCommand) -> Result<()> {
     let now = Utc::now();
     match c {
         PersonaCommand::Create { name, from, kind, notes } => {
-            let source = Source::parse(&kind, &from)?;
+            let source = Source::resolve(db, &kind, &from).await?;
             let p = personas::create(db, name, notes, &source, now).await?;
             println!("persona {} created: {} ({} members)", p.id, p.name, size(&p));
         }
@@ -93,7 +98,7 @@ pub async fn run(db: &dyn Backend, c: PersonaCommand) -> Result<()> {
             db.delete_persona(id).await?;
             println!("persona {id} deleted");
         }
-        PersonaCommand::Bench { from, runs } => bench(db, &from, runs).await?,
+        PersonaCommand::Bench { from, kind, runs } => bench(db, &from, &kind, runs).await?,
     }
     Ok(())
 }
@@ -182,31 +187,38 @@ fn print_profile(p: &PersonaProfile) {
     }
 }
 
-async fn bench(db: &dyn Backend, from: &str, runs: u32) -> Result<()> {
-    let source = Source::parse("filter", from)?;
+async fn bench(db: &dyn Backend, from: &str, kind: &str, runs: u32) -> Result<()> {
+    let source = Source::resolve(db, kind, from).await?;
+    let needs = source.needs();
     for run in 1..=runs {
-        // The two halves of the load alone, then the whole (they run concurrently in it).
+        // The halves of the load alone, then the whole (they run concurrently in it), then the
+        // server's case: the frame already held, only the facts read.
         let start = Instant::now();
         db.persona_facts().await?;
         let facts = start.elapsed();
         let start = Instant::now();
-        rapport_reports::segments::frame(db, &Needs::default()).await?;
-        let frame = start.elapsed();
+        let frame = Arc::new(segments::keyed_frame(db, &needs).await?);
+        let framed = start.elapsed();
         let start = Instant::now();
-        let population = Population::load(db, &Needs::default()).await?;
+        let population = Population::load(db, &[&source]).await?;
         let loaded = start.elapsed();
         let profile = population.profile(&source, Utc::now());
         let total = start.elapsed();
+        let start = Instant::now();
+        let held = Population::on_frame(db, frame, &[&source]).await?;
+        held.profile(&source, Utc::now());
+        let on_held = start.elapsed();
         println!(
             "run {run}: {} of {} customers; facts alone {} ms, frame alone {} ms; \
-             regeneration: load {} ms + profile {} ms = {} ms",
+             regeneration: load {} ms + profile {} ms = {} ms; on a held frame {} ms",
             profile.size,
             population.customers(),
             facts.as_millis(),
-            frame.as_millis(),
+            framed.as_millis(),
             loaded.as_millis(),
             (total - loaded).as_millis(),
-            total.as_millis()
+            total.as_millis(),
+            on_held.as_millis()
         );
     }
     Ok(())

@@ -245,6 +245,11 @@ pub async fn report(store: &dyn Store, p: &Params) -> ReportResult<Clusters> {
 
 /// Standardises the features and clusters them.
 pub fn cluster(f: &Features, p: &Params) -> ReportResult<Clusters> {
+    Ok(cluster_labelled(f, p)?.0)
+}
+
+/// [`cluster`], with each row's cluster (rows as `f.keys`).
+pub fn cluster_labelled(f: &Features, p: &Params) -> ReportResult<(Clusters, Vec<u32>)> {
     let z = kmeans::standardise(f.data()?);
     let (fit, chosen) = match p.k {
         Some(k) => {
@@ -267,7 +272,8 @@ pub fn cluster(f: &Features, p: &Params) -> ReportResult<Clusters> {
             (a.fit, Some(chosen))
         }
     };
-    Ok(describe(f, &z, &fit, chosen, p))
+    let described = describe(f, &z, &fit, chosen, p);
+    Ok((described, fit.labels))
 }
 
 impl Params {

@@ -1,13 +1,14 @@
 //! Journey maps over a stored company: each stage condition resolved through store reads
 //! (event and purchase times from their indexes, survey responses, filter members), the
 //! customers' latest NPS/CSAT/CES and feedback sentiment, their negative feedback with its
-//! theme, then `rapport_analytics::journey::compute`. An optional filter (the journey's own
-//! segment, or one given for this computation) restricts the map to that segment's customers.
+//! theme, then `rapport_analytics::journey::compute`. An optional segment (the journey's own,
+//! or one given for this computation; a filter or a saved segment's slug) restricts the map to
+//! that segment's customers.
 //!
 //! Customers are numbered by their position in key order, and times from the store are turned
 //! into compact per-customer arrays once; the computation itself is a single pass.
 
-use crate::{ReportError, ReportResult, all_summaries, segments};
+use crate::{ReportError, ReportResult, all_summaries, saved_segments, segments};
 use rapport_analytics::journey::{
     Complaint, Condition, JourneyInput, JourneyMap, JourneySpec, Met, Occurrences, StageResult,
     SurveySource,
@@ -52,10 +53,13 @@ pub struct JourneyReport {
 }
 
 /// Checks a definition: names, the number of stages, the conditions, and that every filter
-/// expression (the segment's and the filter conditions') parses.
+/// expression (the segment's and the filter conditions') parses; either may instead be a
+/// saved segment's slug.
 pub fn check(spec: &JourneySpec) -> ReportResult<()> {
     spec.check().map_err(|reason| ReportError::Invalid { field: "stages", reason })?;
-    for expr in spec.filters() {
+    // A segment (or a filter condition) may name a saved segment by slug; whether it exists
+    // is known when computing.
+    for expr in spec.filters().filter(|e| !saved_segments::is_slug(e)) {
         rapport_core::filter::parse(expr)
             .map_err(|e| ReportError::Invalid { field: "segment", reason: e.to_string() })?;
     }
@@ -218,8 +222,7 @@ async fn members(
     customers: &[SummaryRow],
     now: Timestamp,
 ) -> ReportResult<Vec<bool>> {
-    let filter = rapport_core::filter::parse(expr)
-        .map_err(|e| ReportError::Invalid { field: "segment", reason: e.to_string() })?;
+    let filter = saved_segments::resolve(store, expr, "segment").await?;
     let store: &dyn Store = store;
     let selected = segments::members(store, &filter, now).await?;
     let position: HashMap<&ExternalId, usize> =

@@ -33,6 +33,32 @@ pub fn check(spec: &SegmentSpec) -> ReportResult<Filter> {
         .map_err(|e| ReportError::Invalid { field: "expression", reason: e.to_string() })
 }
 
+/// Whether `text` is written as a saved segment's slug (lower-case letters, digits and single
+/// hyphens): no filter is, as a filter compares a field or calls a function.
+pub fn is_slug(text: &str) -> bool {
+    let text = text.trim();
+    slugify(text).as_deref() == Some(text)
+}
+
+/// A segment written either way: a saved segment's slug (its filter as stored now) or a filter
+/// expression. Errors name `field`.
+pub async fn resolve(db: &dyn Backend, text: &str, field: &'static str) -> ReportResult<Filter> {
+    let text = text.trim();
+    if !is_slug(text) {
+        return parse(text).map_err(|e| ReportError::Invalid { field, reason: e.to_string() });
+    }
+    match db.saved_segment(text).await {
+        Ok(saved) => check(&saved.spec),
+        Err(StoreError::NotFound(_)) => Err(ReportError::Invalid {
+            field,
+            reason: format!(
+                "there is no saved segment '{text}' (a filter compares a field, e.g. revenue > 500)"
+            ),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// How many customers a filter selects, with the first few of them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
@@ -175,11 +201,10 @@ pub async fn refresh(
 
 /// What a frame must hold for these segments' filters (those that check).
 pub fn needs(segments: &[SavedSegment]) -> Needs {
-    let mut needs = Needs::default();
-    for f in segments.iter().filter_map(|s| check(&s.spec).ok()) {
-        needs.events.extend(Needs::of(&f).events);
-    }
-    needs
+    segments
+        .iter()
+        .filter_map(|s| check(&s.spec).ok())
+        .fold(Needs::default(), |needs, f| needs.union(Needs::of(&f)))
 }
 
 /// Refreshes these segments on a frame read with (at least) their [`needs`].

@@ -1,6 +1,6 @@
 //! Segments over a stored company: every customer read from the [`Store`] into a
-//! [`CustomerFrame`] (profile, attributes, summary, feedback sentiment, RFM, lifetime-value
-//! models, health, NPS, consents and, when the filter needs them, events), for
+//! [`CustomerFrame`] (profile, attributes, summary, feedback sentiment, RFM, NPS, consents and,
+//! when the filter needs them, events and the lifetime-value and health models), for
 //! `rapport_analytics::segment` to evaluate filters on.
 //!
 //! Customers and consents are read by export, events of the names a filter uses from the
@@ -13,25 +13,40 @@ use crate::health;
 use crate::{ReportError, ReportResult, all_summaries, rfm};
 use chrono::{TimeZone, Utc};
 use rapport_analytics::segment::{CustomerFrame, CustomerRow};
-use rapport_core::filter::{Expr, Filter, Operand};
+use rapport_core::filter::{Expr, Field, Filter, Operand};
 use rapport_core::{ExternalId, Purpose, Timestamp};
 use rapport_store::{EventTime, Kind, Record, Store, SummaryRow};
 use std::collections::{BTreeSet, HashMap};
 
 /// What a frame must hold beyond the per-customer columns: the events of these names (events
 /// are the one per-customer list that grows without bound, so they are read only when a
-/// filter names them).
+/// filter names them), and whether the lifetime-value and health models are fitted (the
+/// larger part of reading a frame; only `p_alive`, `clv_predicted` and `health` need them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Needs {
     pub events: BTreeSet<String>,
+    pub models: bool,
 }
 
 impl Needs {
-    /// The event names a filter reads through `did(...)` or `events(...)`.
+    /// The event names a filter reads through `did(...)` or `events(...)`, and whether it
+    /// reads a model's field.
     pub fn of(filter: &Filter) -> Needs {
         let mut needs = Needs::default();
         needs.walk(&filter.root);
         needs
+    }
+
+    /// Everything: the events of these names and the models (a frame kept for any filter).
+    pub fn all(events: BTreeSet<String>) -> Needs {
+        Needs { events, models: true }
+    }
+
+    /// What either needs.
+    pub fn union(mut self, other: Needs) -> Needs {
+        self.events.extend(other.events);
+        self.models |= other.models;
+        self
     }
 
     fn walk(&mut self, e: &Expr) {
@@ -44,11 +59,15 @@ impl Needs {
             Expr::Compare { operand, .. }
             | Expr::In { operand, .. }
             | Expr::Between { operand, .. }
-            | Expr::IsNull { operand, .. } => {
-                if let Operand::Events { event, .. } = operand {
+            | Expr::IsNull { operand, .. } => match operand {
+                Operand::Events { event, .. } => {
                     self.events.insert(event.clone());
                 }
-            }
+                Operand::Field(Field::PAlive | Field::ClvPredicted | Field::Health) => {
+                    self.models = true;
+                }
+                _ => {}
+            },
             Expr::Consent { .. } => {}
         }
     }
@@ -65,6 +84,8 @@ pub struct KeyedFrame {
     pub keys: Vec<Option<i64>>,
     /// The event names read into the frame.
     pub events: BTreeSet<String>,
+    /// Whether the models' fields are filled (else they are null).
+    pub models: bool,
 }
 
 impl KeyedFrame {
@@ -118,7 +139,9 @@ pub async fn keyed_frame(store: &dyn Store, needs: &Needs) -> ReportResult<Keyed
     let (customers, scored, models, sentiment, nps, consents, events) = tokio::try_join!(
         export(store, Kind::Customers),
         scored(store),
-        health::per_customer(store),
+        async {
+            Ok(if needs.models { health::per_customer(store).await? } else { HashMap::new() })
+        },
         async { Ok(store.feedback_sentiment(ever()).await?) },
         latest_nps(store),
         latest_consents(store),
@@ -131,7 +154,7 @@ pub async fn keyed_frame(store: &dyn Store, needs: &Needs) -> ReportResult<Keyed
     }
     let sentiment: HashMap<i64, f64> = sentiment.into_iter().map(|(k, m, _)| (k, m)).collect();
     let mut consents = consents;
-    let mut out = KeyedFrame::default();
+    let mut out = KeyedFrame { models: needs.models, ..KeyedFrame::default() };
     out.keys.reserve(customers.len());
     for r in customers {
         let Record::Customer(c) = r else { continue };

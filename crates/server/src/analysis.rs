@@ -94,11 +94,11 @@ pub async fn run(state: AppState, every: Duration) {
     }
 }
 
-/// Refreshes the saved segments, logging each outcome.
+/// Refreshes the saved segments and regenerates the personas, logging each outcome.
 async fn refresh_segments(state: &AppState) {
     match state.segment_frames.refresh_saved(state.db.as_ref()).await {
         Ok(done) => {
-            for r in done {
+            for r in done.segments {
                 match (r.point, r.error) {
                     (Some(p), _) => tracing::info!(
                         segment = r.slug,
@@ -111,6 +111,12 @@ async fn refresh_segments(state: &AppState) {
                         tracing::warn!(segment = r.slug, error = ?e, "segment not refreshed")
                     }
                 }
+            }
+            if done.personas > 0 {
+                tracing::info!(personas = done.personas, "personas regenerated");
+            }
+            for (id, e) in done.unresolved {
+                tracing::warn!(persona = id, error = %e, "persona not regenerated");
             }
         }
         Err(e) => tracing::warn!(error = %e, "segment refresh failed"),

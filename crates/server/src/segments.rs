@@ -2,12 +2,14 @@
 //! a filter on it (milliseconds at a million customers) instead of reading every customer
 //! again (seconds). The frame is read again when it is older than [`FRESH`] or when a write
 //! path marks it stale; the events of a name are read into it the first time a filter names
-//! them. The background job refreshes the saved segments on the same frame.
+//! them. The background job refreshes the saved segments and regenerates the personas on the
+//! same frame, and a persona regenerated on request uses it too.
 
-use rapport_reports::ReportResult;
+use rapport_reports::personas::{self, Population, Source};
 use rapport_reports::saved_segments::{self, Refreshed};
 use rapport_reports::segments::{KeyedFrame, Needs, keyed_frame};
-use rapport_store::Backend;
+use rapport_reports::{ReportError, ReportResult};
+use rapport_store::{Backend, PersonaRecord};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +35,9 @@ pub struct Frames {
     /// reading every customer.
     held: Mutex<Option<Held>>,
     stale: AtomicBool,
+    /// A customer was erased: the personas (whose quotes may be theirs) are regenerated at the
+    /// next tick, whatever the gap.
+    erased: AtomicBool,
     /// When the saved segments were last refreshed by [`Frames::refresh_saved`].
     refreshed: std::sync::Mutex<Option<Instant>>,
 }
@@ -41,6 +46,13 @@ impl Frames {
     /// Marks the frame stale: customer data changed (an import, a batch through the API).
     pub fn invalidate(&self) {
         self.stale.store(true, Ordering::Relaxed);
+    }
+
+    /// A customer was erased: the frame is stale and the personas are regenerated at the next
+    /// tick of the background job, so a quote of theirs leaves every persona.
+    pub fn erased(&self) {
+        self.invalidate();
+        self.erased.store(true, Ordering::Relaxed);
     }
 
     /// A frame with at least the events `needs` names, and when it was read.
@@ -61,8 +73,9 @@ impl Frames {
             }
             return Ok((h.frame.clone(), h.built));
         }
-        // Read again with the events of the old frame too: filters in use keep working.
-        let mut all = needs.clone();
+        // Read again with the events of the old frame too: filters in use keep working. The
+        // models are always fitted: a held frame serves whatever is typed next.
+        let mut all = Needs::all(needs.events.clone());
         if let Some(h) = held.as_ref() {
             all.events.extend(h.frame.events.iter().cloned());
         }
@@ -73,26 +86,65 @@ impl Frames {
         Ok((frame, built))
     }
 
-    /// Whether the saved segments are due: never refreshed, older than [`REFRESH_EVERY`], or
-    /// data changed and the last refresh is older than [`REFRESH_GAP`].
+    /// Whether the saved segments and personas are due: never refreshed, older than
+    /// [`REFRESH_EVERY`], a customer erased, or data changed and the last refresh is older than
+    /// [`REFRESH_GAP`].
     pub fn refresh_due(&self) -> bool {
         let last = *self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
         let stale = self.stale.load(Ordering::Relaxed);
-        last.is_none_or(|t| t.elapsed() >= REFRESH_EVERY || (stale && t.elapsed() >= REFRESH_GAP))
+        self.erased.load(Ordering::Relaxed)
+            || last.is_none_or(|t| {
+                t.elapsed() >= REFRESH_EVERY || (stale && t.elapsed() >= REFRESH_GAP)
+            })
     }
 
-    /// Reads the customers again (with the events of every saved segment) and refreshes every
-    /// saved segment on that frame.
-    pub async fn refresh_saved(&self, db: &dyn Backend) -> ReportResult<Vec<Refreshed>> {
+    /// Reads the customers again (with what every saved segment and persona needs), refreshes
+    /// every saved segment on that frame and regenerates every persona beside it.
+    pub async fn refresh_saved(&self, db: &dyn Backend) -> ReportResult<Refresh> {
         *self.refreshed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        self.erased.store(false, Ordering::Relaxed);
         let saved = db.saved_segments().await?;
-        if saved.is_empty() {
-            return Ok(Vec::new());
+        let (sources, unresolved) = personas::sources(db).await?;
+        let mut out = Refresh { unresolved, ..Refresh::default() };
+        if saved.is_empty() && sources.is_empty() {
+            return Ok(out);
         }
         self.invalidate();
-        let (frame, _) = self.get(db, &saved_segments::needs(&saved)).await?;
-        saved_segments::refresh_on(db, &frame, saved, chrono::Utc::now()).await
+        let needs = saved_segments::needs(&saved).union(personas::needs(&sources));
+        let (frame, _) = self.get(db, &needs).await?;
+        let now = chrono::Utc::now();
+        out.segments = saved_segments::refresh_on(db, &frame, saved, now).await?;
+        if !sources.is_empty() {
+            let refs: Vec<&Source> = sources.iter().map(|(_, s)| s).collect();
+            let population = Population::on_frame(db, frame, &refs).await?;
+            out.personas = personas::regenerate_on(db, &population, &sources, now).await?;
+        }
+        Ok(out)
     }
+
+    /// Regenerates one persona on the held frame (read only if none is held).
+    pub async fn regenerate_persona(
+        &self,
+        db: &dyn Backend,
+        id: i64,
+    ) -> ReportResult<PersonaRecord> {
+        let record = db.persona(id).await?;
+        let source = Source::resolve(db, &record.source_kind, &record.source).await?;
+        let (frame, _) = self.get(db, &source.needs()).await?;
+        let population = Population::on_frame(db, frame, &[&source]).await?;
+        personas::regenerate_on(db, &population, &[(id, source)], chrono::Utc::now()).await?;
+        Ok(db.persona(id).await?)
+    }
+}
+
+/// What one refresh did.
+#[derive(Debug, Default)]
+pub struct Refresh {
+    pub segments: Vec<Refreshed>,
+    /// Personas regenerated.
+    pub personas: usize,
+    /// Personas whose source no longer resolves (a saved segment deleted), with the reason.
+    pub unresolved: Vec<(i64, ReportError)>,
 }
 
 /// Reads the customers (with the events of the saved segments) as the server starts, so the

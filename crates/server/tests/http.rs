@@ -51,10 +51,18 @@ impl Drop for App {
 }
 
 async fn start(db: Arc<dyn Backend>, dir: Option<tempfile::TempDir>) -> App {
+    start_with(db, dir, Settings::default()).await
+}
+
+async fn start_with(
+    db: Arc<dyn Backend>,
+    dir: Option<tempfile::TempDir>,
+    settings: Settings,
+) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(db.clone(), Settings::default());
+    let state = AppState::new(db.clone(), settings);
     tokio::spawn(rapport_server::launch(state, listener, async {
         rx.await.ok();
     }));

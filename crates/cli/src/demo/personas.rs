@@ -1,5 +1,6 @@
 //! The demo's personas: four groups the demo company's customers fall into by how they buy
-//! (champions, customers slipping away, one-time buyers, sign-ups who never bought), each
+//! (champions, customers slipping away, one-time buyers, sign-ups who never bought), one of the
+//! saved segments (unhappy recent buyers) and the largest behavioural k-means cluster, each
 //! generated from the data just written, as of the demo's "today".
 
 use super::today;
@@ -17,12 +18,18 @@ const PERSONAS: &[(&str, &str, &str)] = &[
     ),
     ("filter", "purchases = 1", ""),
     ("filter", "orders = 0", ""),
+    (
+        "segment",
+        "unhappy-recent-buyers",
+        "The saved segment of the same name: who to close the loop with first.",
+    ),
+    ("cluster", "features=behaviour k=4 cluster=0", "The largest of four behavioural clusters."),
 ];
 
 /// Creates the personas and generates them all from one read of the company; returns how many.
 pub async fn build(store: &dyn Backend) -> anyhow::Result<usize> {
     for &(kind, expression, notes) in PERSONAS {
-        Source::parse(kind, expression).context(expression)?;
+        Source::resolve(store, kind, expression).await.context(expression)?;
         let new = NewPersona {
             name: None,
             notes: notes.into(),

@@ -179,6 +179,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     who.require(Permission::Write)?;
     s.db.delete_customer(&path_id(&id)?).await?;
+    // Their quotes may be in a persona: the background job regenerates the personas next.
+    s.segment_frames.erased();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -38,7 +38,9 @@ impl From<PersonaRecord> for PersonaOut {
 }
 
 /// A persona to create: its members are the customers `source` selects (a filter
-/// expression for `kind` `filter`, the default; an RFM segment name for `rfm`).
+/// expression for `kind` `filter`, the default; an RFM segment name for `rfm`; a saved
+/// segment's slug for `segment`; `k=4 cluster=0` (with optional `features`, `seed`,
+/// `restarts`) for `cluster`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonaIn {
@@ -91,9 +93,11 @@ pub async fn create(
     ApiJson(raw): ApiJson<serde_json::Value>,
 ) -> ApiResult<impl IntoResponse> {
     let p: PersonaIn = body(&raw)?;
-    let source = Source::parse(p.kind.as_deref().unwrap_or("filter"), &p.source)?;
+    let source =
+        Source::resolve(s.db.as_ref(), p.kind.as_deref().unwrap_or("filter"), &p.source).await?;
     let notes = p.notes.unwrap_or_default();
-    let made = personas::create(s.db.as_ref(), p.name, notes, &source, Utc::now()).await?;
+    let id = personas::store_new(s.db.as_ref(), p.name, notes, &source, Utc::now()).await?;
+    let made = s.segment_frames.regenerate_persona(s.db.as_ref(), id).await?;
     Ok((StatusCode::CREATED, Json(PersonaOut::from(made))))
 }
 
@@ -149,7 +153,7 @@ pub async fn regenerate(
     Path(id): Path<String>,
 ) -> ApiResult<Json<PersonaOut>> {
     let id = persona_id(&id)?;
-    Ok(Json(personas::regenerate(s.db.as_ref(), id, Utc::now()).await?.into()))
+    Ok(Json(s.segment_frames.regenerate_persona(s.db.as_ref(), id).await?.into()))
 }
 
 /// The routes, with their documentation.

@@ -16,6 +16,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use rapport_core::access::Permission;
+use rapport_reports::personas::segment_text;
 use serde::Deserialize;
 
 /// The map's drawing area, in SVG units.
@@ -84,6 +85,8 @@ struct MapPage {
     segment: String,
     /// The journey's own segment, when the map is not restricted to another.
     own_segment: Option<String>,
+    /// Segments to pick from: (what to type, what it is), saved segments and personas.
+    choices: Vec<(String, String)>,
     error: Option<String>,
     population: String,
     width: f64,
@@ -125,6 +128,7 @@ pub async fn show(
         description: j.spec.description.clone(),
         own_segment: j.spec.segment.clone().filter(|_| segment.is_empty()),
         segment: segment.clone(),
+        choices: choices(&s).await,
         error: None,
         population: String::new(),
         width: COL * j.spec.stages.len().max(1) as f64,
@@ -170,4 +174,14 @@ pub(super) fn share(part: u64, whole: u64) -> Option<f64> {
 
 pub(super) fn percent(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{:.0}%", 100.0 * v))
+}
+
+/// The saved segments (by slug) and the personas a filter describes, for the segment field.
+async fn choices(s: &AppState) -> Vec<(String, String)> {
+    let (saved, personas) = tokio::join!(s.db.saved_segments(), s.db.personas());
+    let saved = saved.unwrap_or_default().into_iter().map(|g| (g.slug, g.spec.name));
+    let personas = personas.unwrap_or_default().into_iter().filter_map(|p| {
+        Some((segment_text(&p.source_kind, &p.source)?, format!("persona: {}", p.name)))
+    });
+    saved.chain(personas).collect()
 }

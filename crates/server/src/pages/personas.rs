@@ -26,7 +26,18 @@ struct ListPage {
     can_write: bool,
     error: Option<String>,
     form: NewPersona,
+    kinds: &'static [(&'static str, &'static str)],
+    /// The saved segments' slugs, to pick from.
+    segments: Vec<String>,
 }
+
+/// The source kinds as the form offers them.
+const KINDS: &[(&str, &str)] = &[
+    ("filter", "a filter"),
+    ("rfm", "an RFM segment"),
+    ("segment", "a saved segment"),
+    ("cluster", "a k-means cluster"),
+];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NewPersona {
@@ -36,6 +47,12 @@ pub struct NewPersona {
     name: String,
     #[serde(default)]
     source: String,
+    #[serde(default = "filter_kind")]
+    kind: String,
+}
+
+fn filter_kind() -> String {
+    "filter".into()
 }
 
 async fn list_page(
@@ -44,8 +61,8 @@ async fn list_page(
     form: NewPersona,
     error: Option<String>,
 ) -> Response {
-    let all = match s.db.personas().await {
-        Ok(all) => all,
+    let (all, saved) = match tokio::try_join!(s.db.personas(), s.db.saved_segments()) {
+        Ok(read) => read,
         Err(e) => return page_error(e.into()),
     };
     let ids: Vec<String> = all.iter().take(3).map(|p| p.id.to_string()).collect();
@@ -61,12 +78,15 @@ async fn list_page(
         can_write: viewer.0.allows(Permission::Write),
         error,
         form,
+        kinds: KINDS,
+        segments: saved.into_iter().map(|s| s.slug).collect(),
     };
     (status, render(&page)).into_response()
 }
 
 pub async fn list(State(s): State<AppState>, viewer: Viewer) -> Response {
-    list_page(&s, &viewer, NewPersona::default(), None).await
+    let form = NewPersona { kind: filter_kind(), ..NewPersona::default() };
+    list_page(&s, &viewer, form, None).await
 }
 
 pub async fn create(
@@ -77,12 +97,17 @@ pub async fn create(
     if let Err(e) = viewer.check_csrf(&f.csrf).and_then(|_| viewer.require(Permission::Write)) {
         return page_error(e);
     }
-    let source = match Source::parse("filter", &f.source) {
+    let source = match Source::resolve(s.db.as_ref(), &f.kind, &f.source).await {
         Ok(s) => s,
         Err(e) => return list_page(&s, &viewer, f, Some(e.to_string())).await,
     };
     let name = Some(f.name.trim().to_string()).filter(|n| !n.is_empty());
-    match personas::create(s.db.as_ref(), name, String::new(), &source, Utc::now()).await {
+    let made = async {
+        let id =
+            personas::store_new(s.db.as_ref(), name, String::new(), &source, Utc::now()).await?;
+        s.segment_frames.regenerate_persona(s.db.as_ref(), id).await
+    };
+    match made.await {
         Ok(p) => Redirect::to(&format!("/personas/{}", p.id)).into_response(),
         Err(e) => page_error(e.into()),
     }
@@ -97,6 +122,8 @@ struct PersonaPage {
     generated_name: String,
     notes: String,
     source: String,
+    /// The saved segment's page, for a persona of one.
+    source_link: Option<String>,
     generated_at: String,
     figures: Vec<(&'static str, String, String)>,
     demographics: Vec<Dimension>,
@@ -129,6 +156,7 @@ fn persona_page(viewer: &Viewer, p: &PersonaRecord, error: Option<String>) -> Pe
         generated_name: p.generated_name.clone().unwrap_or_default(),
         notes: p.notes.clone(),
         source: format!("{}: {}", p.source_kind, p.source),
+        source_link: (p.source_kind == "segment").then(|| format!("/segments/{}", p.source)),
         generated_at: p
             .generated_at
             .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
@@ -215,7 +243,7 @@ pub async fn regenerate(
     let done = async {
         may_write(&viewer, &f.csrf)?;
         let id = id_of(&id)?;
-        personas::regenerate(s.db.as_ref(), id, Utc::now()).await?;
+        s.segment_frames.regenerate_persona(s.db.as_ref(), id).await?;
         Ok::<i64, ApiError>(id)
     };
     match done.await {

@@ -1,6 +1,6 @@
 //! Journeys over HTTP: create with a computed map (reach, drop-off, median days, the quote of
-//! the customer who dropped), a segment given per request, update, delete, errors by field,
-//! and the pages (escaped names, the SVG map).
+//! the customer who dropped), a segment given per request (a filter or a saved segment's
+//! slug), update, delete, errors by field, and the pages (escaped names, the SVG map).
 
 use super::{App, session_cookie, spawn_app};
 use rapport_core::access::Role;
@@ -113,6 +113,18 @@ pub async fn created_computed_and_deleted(app: &App) {
         (narrowed["map"]["population"].clone(), narrowed["map"]["segment"].clone()),
         (json!(2), json!("attr.cohort = \"journey\" and orders > 0"))
     );
+
+    // A saved segment by its slug narrows the same way; an unknown slug is an error by field.
+    let body =
+        json!({"name": "Journey buyers", "expression": "attr.cohort = \"journey\" and orders > 0"});
+    let (s, seg) = call(Method::POST, "/api/v1/segments", Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    let (s, by_slug) = call(Method::GET, &format!("{path}?segment=journey-buyers"), None).await;
+    assert_eq!(s, 200, "{by_slug}");
+    assert_eq!(by_slug["map"]["population"], json!(2), "{by_slug}");
+    let (s, e) = call(Method::GET, &format!("{path}?segment=no-such-segment"), None).await;
+    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("segment")), "{e}");
+    assert!(e.to_string().contains("no saved segment 'no-such-segment'"), "{e}");
 
     // Errors name their field.
     let (s, e) = call(Method::GET, &format!("{path}?segment=orders%20%3E"), None).await;
