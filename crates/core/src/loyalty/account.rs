@@ -1,7 +1,7 @@
 //! A member's account: the balance and the lots it is made of, rebuilt from the ledger.
 //!
 //! The account is never stored; it is the fold of the member's entries ([`Account::replay`]).
-//! Every change goes through one function, [`Account::apply`], both when replaying and when
+//! Every change goes through one private function, `apply`, both when replaying and when
 //! recording something new, so an account built step by step and one replayed from the
 //! appended entries cannot differ.
 

@@ -44,4 +44,6 @@ pub use programme::{Programme, Tier, TierChange};
 pub use reward::Reward;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
