@@ -227,34 +227,41 @@ impl Account {
         Some((lot.earned_at.checked_add_signed(days)?, lot.remaining))
     }
 
+    /// Records a change asked for by a caller. The size cap lives here, not in `apply`: an
+    /// expiry may sum many lots, and a stored ledger must replay whatever it holds.
     fn record(&mut self, entry: Entry) -> Result<Entry, Refusal> {
+        if entry.points.unsigned_abs() > MAX_ENTRY_POINTS.unsigned_abs() {
+            return Err(Refusal::TooLarge { points: entry.points });
+        }
         self.apply(&entry)?;
         Ok(entry)
     }
 
     /// The one place the account changes. Leaves the account untouched on refusal.
     fn apply(&mut self, e: &Entry) -> Result<(), Refusal> {
-        if e.points.unsigned_abs() > MAX_ENTRY_POINTS as u64 {
-            return Err(Refusal::TooLarge { points: e.points });
-        }
         if e.points > 0 {
+            let too_large = Refusal::TooLarge { points: e.points };
+            self.balance = self.balance.checked_add(e.points).ok_or(too_large)?;
+            self.totals.earned = self.totals.earned.saturating_add(e.points);
             let i = self.lots.partition_point(|l| l.earned_at <= e.at);
             self.lots.insert(i, Lot { earned_at: e.at, remaining: e.points });
             self.earnings.push((e.at, e.points));
-            self.totals.earned += e.points;
-            self.balance += e.points;
             return Ok(());
         }
-        let wanted = -e.points;
+        let wanted = e.points.checked_neg().unwrap_or(i64::MAX);
         if wanted > self.balance {
             return Err(Refusal::Insufficient { balance: self.balance, wanted });
         }
         self.consume(wanted);
         self.balance -= wanted;
         match e.kind {
-            EntryKind::Redeem { .. } => self.totals.redeemed += wanted,
-            EntryKind::Expire => self.totals.expired += wanted,
-            EntryKind::Earn { .. } => self.totals.deducted += wanted,
+            EntryKind::Redeem { .. } => {
+                self.totals.redeemed = self.totals.redeemed.saturating_add(wanted)
+            }
+            EntryKind::Expire => self.totals.expired = self.totals.expired.saturating_add(wanted),
+            EntryKind::Earn { .. } => {
+                self.totals.deducted = self.totals.deducted.saturating_add(wanted)
+            }
         }
         Ok(())
     }

@@ -232,6 +232,18 @@ fn earning_refuses_what_is_not_a_credit() {
     assert_eq!(a, Account::default());
 }
 
+#[test]
+fn an_expiry_may_be_larger_than_one_entry_may_earn() {
+    let p = Programme::default();
+    let (mut a, mut ledger) = earned(&[(0, MAX_ENTRY_POINTS), (1, MAX_ENTRY_POINTS)]);
+    ledger.push(a.expire_due(day(400), &p).unwrap());
+    assert_eq!(ledger.last().unwrap().points, -2 * MAX_ENTRY_POINTS);
+    assert_eq!(Account::replay(&ledger).unwrap(), a);
+    let overflowing = [ledger[0].clone(), Entry { points: i64::MAX, ..ledger[0].clone() }];
+    let e = Account::replay(&overflowing).unwrap_err();
+    assert_eq!(e.index, 1, "{e}");
+}
+
 fn reward(active: bool) -> Reward {
     Reward { key: id("mug"), name: "Enamel mug".into(), cost: 250, active }
 }
