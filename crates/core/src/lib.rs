@@ -9,6 +9,7 @@ pub mod entity;
 pub mod error;
 pub mod filter;
 pub mod idea;
+pub mod loyalty;
 pub mod money;
 pub mod notify;
 pub mod record;
