@@ -32,6 +32,7 @@ mod idea;
 mod idempotency;
 mod inbox;
 mod journey;
+mod loyalty;
 mod orders;
 mod outbox;
 mod persona;

@@ -11,6 +11,7 @@ mod idea;
 mod idempotency;
 mod inbox;
 mod journey;
+mod loyalty;
 mod migrate;
 mod orders;
 mod outbox;

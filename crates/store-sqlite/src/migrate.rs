@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "personas", include_str!("../migrations/0013_personas.sql")),
     (14, "journeys", include_str!("../migrations/0014_journeys.sql")),
     (15, "recommendations", include_str!("../migrations/0015_recommendations.sql")),
+    (16, "loyalty", include_str!("../migrations/0016_loyalty.sql")),
 ];
 
 /// Applies the migrations not yet applied.

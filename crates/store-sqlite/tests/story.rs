@@ -1,11 +1,11 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
-use rapport_store::story_personas;
 use rapport_store::{
     story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox,
     story_recommend, story_records, story_segments, story_surveys, story_views,
 };
+use rapport_store::{story_loyalty, story_personas};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -388,4 +388,10 @@ async fn persona_facts() {
 async fn journeys_definitions_and_reads() {
     let (_d, s) = fresh();
     story_journeys::journeys_definitions_and_reads(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loyalty_ledger() {
+    let (_d, s) = fresh();
+    story_loyalty::loyalty_ledger(&s).await;
 }

@@ -12,6 +12,7 @@ mod idempotency;
 mod inbox;
 mod journey;
 mod kind;
+mod loyalty;
 mod outbox;
 mod persona;
 mod query;
@@ -23,6 +24,7 @@ pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
 pub mod story_journeys;
+pub mod story_loyalty;
 pub mod story_outbox;
 pub mod story_personas;
 pub mod story_recommend;
@@ -40,6 +42,7 @@ pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredRespons
 pub use inbox::*;
 pub use journey::*;
 pub use kind::Kind;
+pub use loyalty::*;
 pub use outbox::*;
 pub use persona::*;
 pub use query::*;
@@ -270,6 +273,7 @@ pub trait Backend:
     + RecommendStore
     + PersonaStore
     + JourneyStore
+    + LoyaltyStore
 {
 }
 
@@ -285,6 +289,7 @@ impl<T> Backend for T where
         + RecommendStore
         + PersonaStore
         + JourneyStore
+        + LoyaltyStore
 {
 }
 

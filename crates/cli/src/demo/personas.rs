@@ -1,6 +1,6 @@
 //! The demo's personas: four groups the demo company's customers fall into by how they buy
 //! (champions, customers slipping away, one-time buyers, sign-ups who never bought), one of the
-//! saved segments (unhappy recent buyers) and the largest behavioural k-means cluster, each
+//! saved segments (unhappy recent buyers) and the smallest of four behavioural k-means clusters, each
 //! generated from the data just written, as of the demo's "today".
 
 use super::today;
@@ -23,7 +23,11 @@ const PERSONAS: &[(&str, &str, &str)] = &[
         "unhappy-recent-buyers",
         "The saved segment of the same name: who to close the loop with first.",
     ),
-    ("cluster", "features=behaviour k=4 cluster=0", "The largest of four behavioural clusters."),
+    (
+        "cluster",
+        "features=behaviour k=4 cluster=3",
+        "The smallest of four behavioural clusters (Reports › Clusters, behaviour, k = 4).",
+    ),
 ];
 
 /// Creates the personas and generates them all from one read of the company; returns how many.
