@@ -204,3 +204,28 @@ mod tests {
         assert_eq!(Money::parse("2.00").unwrap().div_round(3).e4(), 6_667);
     }
 }
+
+/// Money as a decimal string in JSON (`"25.50"`), for documents people read and write (the
+/// API, ledger entries); numbers are taken too. Stored amounts elsewhere stay integers.
+pub mod decimal {
+    use super::Money;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(m)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Number(f64),
+        }
+        let text = match Written::deserialize(d)? {
+            Written::Text(t) => t,
+            Written::Number(n) => n.to_string(),
+        };
+        Money::parse(&text).map_err(serde::de::Error::custom)
+    }
+}

@@ -10,6 +10,7 @@ pub mod clv;
 pub mod health;
 pub mod ideas;
 pub mod journeys;
+pub mod loyalty;
 pub mod personas;
 pub mod recommend;
 pub mod retention;

@@ -21,6 +21,8 @@ mod idempotency;
 mod inbox;
 #[path = "http/journeys.rs"]
 mod journeys;
+#[path = "http/loyalty.rs"]
+mod loyalty;
 #[path = "http/personas.rs"]
 mod personas;
 #[path = "http/recommend.rs"]
@@ -449,6 +451,7 @@ async fn the_same_api_story_on_postgresql() {
     ideas::created_linked_ranked_and_moved(&app).await;
     segments::saved_segments_story(&app).await;
     journeys::created_computed_and_deleted(&app).await;
+    loyalty::loyalty_story(&app).await;
     let (s, _) = app.call(&key, Method::DELETE, "/api/v1/customers/p1", None).await;
     assert_eq!(s, 204);
     drop(app);

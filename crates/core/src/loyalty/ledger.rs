@@ -47,6 +47,7 @@ pub enum EarnReason {
     /// The amount is kept as the basis of the points, so a changed rate can be explained later.
     Purchase {
         order: ExternalId,
+        #[serde(with = "crate::money::decimal")]
         amount: Money,
     },
     Survey {

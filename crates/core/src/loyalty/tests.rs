@@ -305,7 +305,7 @@ fn entries_and_settings_round_trip_through_json() {
     let json = serde_json::to_value(&e).unwrap();
     let expected = serde_json::json!({
         "at": "2024-01-01T00:00:00Z", "points": 12, "key": "order:A-17",
-        "kind": {"type": "earn", "reason": {"type": "purchase", "order": "A-17", "amount": 125000}}
+        "kind": {"type": "earn", "reason": {"type": "purchase", "order": "A-17", "amount": "12.50"}}
     });
     assert_eq!(json, expected);
     assert_eq!(serde_json::from_value::<Entry>(json).unwrap(), e);

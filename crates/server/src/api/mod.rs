@@ -7,6 +7,7 @@ pub mod dto;
 pub mod ideas;
 pub mod inbox;
 pub mod journeys;
+pub mod loyalty;
 pub mod personas;
 pub mod record_dto;
 pub mod record_query;
@@ -72,11 +73,15 @@ use utoipa_axum::routes;
             (docs/filter-language.md) whose members are materialised, refreshed on a schedule \
             and after data arrives, with a history of the segment's size; and a preview count \
             for a filter being written."),
-        (name = "personas", description = "Personas and empathy maps generated from a filter or \
-            an RFM segment, regenerated on request; the name and notes survive regeneration."),
+        (name = "personas", description = "Personas and empathy maps generated from a filter, an \
+            RFM segment, a saved segment or a k-means cluster, kept current by the server; the \
+            name and notes survive regeneration."),
         (name = "journeys", description = "Journey maps: ordered stages (events, purchases, \
             survey responses, filters) with reach, conversion, drop-off, median time between \
             stages, satisfaction and the pain points of the customers who dropped, per segment."),
+        (name = "loyalty", description = "The loyalty programme: settings, tiers and rewards; \
+            each member's append-only points ledger (earn, redeem, adjust, expiry oldest first), \
+            which never goes negative under concurrent requests; programme figures."),
     ),
 )]
 pub struct ApiDoc;
@@ -277,6 +282,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::refresh))
         .routes(routes!(segments::members))
         .merge(personas::router())
+        .merge(loyalty::router())
         .routes(routes!(journeys::list, journeys::create))
         .routes(routes!(journeys::get, journeys::update, journeys::delete))
         .split_for_parts();
