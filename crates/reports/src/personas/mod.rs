@@ -22,6 +22,13 @@ use source::{ClusterSpec, Select};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// One clustering: its members and the words for each cluster ("infrequent, returns often").
+struct Fitted {
+    spec: ClusterSpec,
+    members: Vec<Vec<u32>>,
+    labels: Vec<String>,
+}
+
 /// Everyone's facts, with the frame that selects members and the clusterings the sources
 /// name: read once, used for any number of personas.
 pub struct Population {
@@ -32,15 +39,15 @@ pub struct Population {
     /// Customer key → index into `facts.customers`.
     by_key: HashMap<i64, u32>,
     /// Each clustering's members per cluster (indices into `facts.customers`).
-    clusterings: Vec<(ClusterSpec, Vec<Vec<u32>>)>,
+    clusterings: Vec<Fitted>,
 }
 
 impl Population {
-    /// Reads everything these sources need.
+    /// Reads everything these sources need: the facts and the frame at once.
     pub async fn load(store: &dyn Backend, sources: &[&Source]) -> ReportResult<Population> {
         let needs = sources.iter().fold(Needs::default(), |n, s| n.union(s.needs()));
-        let frame = Arc::new(keyed_frame(store, &needs).await?);
-        Population::on_frame(store, frame, sources).await
+        let (facts, frame) = tokio::try_join!(read_facts(store), keyed_frame(store, &needs))?;
+        Population::assemble(store, facts, Arc::new(frame), sources).await
     }
 
     /// Reads the facts (and fits the clusterings the sources name) beside a frame read with
@@ -50,15 +57,16 @@ impl Population {
         frame: Arc<KeyedFrame>,
         sources: &[&Source],
     ) -> ReportResult<Population> {
-        let (raw, ideas, requests) = tokio::try_join!(
-            async { Ok::<_, ReportError>(store.persona_facts().await?) },
-            async { Ok(store.ideas(None).await?) },
-            async { Ok(store.idea_requesters(None).await?) },
-        )?;
-        let titles: HashMap<i64, &str> =
-            ideas.iter().map(|i| (i.id, i.idea.title.as_str())).collect();
-        let requests = requests.iter().filter_map(|(idea, r)| Some((r.key, *titles.get(idea)?)));
-        let (facts, by_key) = intern(raw, requests);
+        let facts = read_facts(store).await?;
+        Population::assemble(store, facts, frame, sources).await
+    }
+
+    async fn assemble(
+        store: &dyn Backend,
+        (facts, by_key): (persona::Facts, HashMap<i64, u32>),
+        frame: Arc<KeyedFrame>,
+        sources: &[&Source],
+    ) -> ReportResult<Population> {
         let rows = frame.keys.iter().map(|k| k.and_then(|k| by_key.get(&k).copied())).collect();
         let mut population = Population { facts, frame, rows, by_key, clusterings: Vec::new() };
         for s in sources {
@@ -72,13 +80,14 @@ impl Population {
     /// Fits `spec`'s clustering unless an equal one is fitted.
     async fn fit(&mut self, store: &dyn Backend, spec: &ClusterSpec) -> ReportResult<()> {
         let params = spec.params();
-        if self.clusterings.iter().any(|(s, _)| s.params() == params) {
+        if self.clusterings.iter().any(|f| f.spec.params() == params) {
             return Ok(());
         }
         let features = clusters::features(store, spec.features, None).await?;
-        let (keys, labels) = tokio::task::spawn_blocking(move || {
-            let (_, labels) = clusters::cluster_labelled(&features, &params)?;
-            Ok::<_, ReportError>((features.keys, labels))
+        let (keys, labels, words) = tokio::task::spawn_blocking(move || {
+            let (described, labels) = clusters::cluster_labelled(&features, &params)?;
+            let words = described.clusters.into_iter().map(|c| c.label).collect();
+            Ok::<_, ReportError>((features.keys, labels, words))
         })
         .await
         .map_err(|e| ReportError::Store(StoreError::other(e)))??;
@@ -88,7 +97,7 @@ impl Population {
                 members[label as usize].push(i);
             }
         }
-        self.clusterings.push((spec.clone(), members));
+        self.clusterings.push(Fitted { spec: spec.clone(), members, labels: words });
         Ok(())
     }
 
@@ -109,15 +118,34 @@ impl Population {
                 }
             }
             Select::Cluster(spec) => {
-                let fitted = self.clusterings.iter().find(|(s, _)| s.params() == spec.params());
-                let members = fitted.and_then(|(_, m)| m.get(spec.cluster));
+                let fitted = self.clusterings.iter().find(|f| f.spec.params() == spec.params());
+                let members = fitted.and_then(|f| f.members.get(spec.cluster));
                 for &i in members.into_iter().flatten() {
                     member[i as usize] = true;
                 }
+                // The cluster's own words tell it from personas of similar buying habits.
+                let words = fitted.and_then(|f| f.labels.get(spec.cluster));
+                let mut profile = persona::build(&self.facts, &member, now.year());
+                if let Some(w) = words.filter(|w| *w != "typical") {
+                    profile.suggested_name = format!("{}: {w}", profile.suggested_name);
+                }
+                return profile;
             }
         }
         persona::build(&self.facts, &member, now.year())
     }
+}
+
+/// Every customer's facts, with who asked for which idea; and each customer key's index.
+async fn read_facts(store: &dyn Backend) -> ReportResult<(persona::Facts, HashMap<i64, u32>)> {
+    let (raw, ideas, requests) = tokio::try_join!(
+        async { Ok::<_, ReportError>(store.persona_facts().await?) },
+        async { Ok(store.ideas(None).await?) },
+        async { Ok(store.idea_requesters(None).await?) },
+    )?;
+    let titles: HashMap<i64, &str> = ideas.iter().map(|i| (i.id, i.idea.title.as_str())).collect();
+    let requests = requests.iter().filter_map(|(idea, r)| Some((r.key, *titles.get(idea)?)));
+    Ok(intern(raw, requests))
 }
 
 /// The store's facts with names interned; also each customer key's index in the facts.
