@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use rapport_core::access::Permission;
 use rapport_core::{Customer, CustomerSummary, Timestamp};
+use rapport_reports::loyalty::{self, Member};
 use rapport_reports::recommend::{self, Basis, Recommendations};
 use rapport_store::{CustomerView, TimelineCursor, TimelineItem};
 use serde::Deserialize;
@@ -204,6 +205,8 @@ struct ShowPage {
     timeline: Vec<Entry>,
     older_href: Option<String>,
     recs: Recommendations,
+    /// Their loyalty membership, when there is a programme and they have earned.
+    loyalty: Option<Member>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,6 +271,10 @@ pub async fn show(
         Ok(r) => r,
         Err(e) => return page_error(e.into()),
     };
+    let loyalty = match loyalty::member(s.db.as_ref(), &id, chrono::Utc::now()).await {
+        Ok(m) => m,
+        Err(e) => return page_error(e.into()),
+    };
     render(&ShowPage {
         layout: viewer.layout("Customers"),
         view,
@@ -277,5 +284,6 @@ pub async fn show(
         timeline,
         older_href,
         recs,
+        loyalty,
     })
 }

@@ -11,6 +11,7 @@ mod journeys;
 
 pub use dashboard::warm as warm_dashboard;
 mod login;
+mod loyalty;
 mod persona_view;
 mod personas;
 pub mod respond;
@@ -72,6 +73,7 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/personas/{id}/regenerate", post(personas::regenerate)),
         ("/personas/{id}/delete", post(personas::delete)),
         ("/journeys", get(journeys::list)),
+        ("/loyalty", get(loyalty::show)),
         ("/journeys/{id}", get(journeys::show)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
@@ -112,7 +114,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Personas", href: "/personas", coming: false },
     Area { name: "Journeys", href: "/journeys", coming: false },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
-    Area { name: "Loyalty", href: "/loyalty", coming: true },
+    Area { name: "Loyalty", href: "/loyalty", coming: false },
     Area { name: "Scorecard", href: "/scorecard", coming: true },
     Area { name: "Settings", href: "/settings/users", coming: false },
 ];

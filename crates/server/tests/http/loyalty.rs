@@ -3,13 +3,31 @@
 //! member's view, refusals by code, and 100 concurrent redemptions that together exceed the
 //! balance, of which exactly the affordable ones succeed (also on PostgreSQL).
 
-use super::{App, spawn_app};
+use super::{App, session_cookie, spawn_app};
+use rapport_core::access::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn loyalty_points_are_earned_redeemed_and_never_overspent() {
-    loyalty_story(&spawn_app().await).await;
+    let app = spawn_app().await;
+    let get =
+        |path: &str, cookie: &str| app.http.get(app.url(path)).header("cookie", cookie).send();
+    app.user("cs@example.com", Role::Member).await;
+    let cookie = session_cookie(&app.sign_in("cs@example.com", "a long password").await);
+    let page = get("/loyalty", &cookie).await.unwrap().text().await.unwrap();
+    assert!(page.contains("No loyalty programme yet"), "{page}");
+
+    loyalty_story(&app).await;
+    let page = get("/loyalty", &cookie).await.unwrap().text().await.unwrap();
+    for shown in
+        ["Friends", "Points liability", "99.6%", "Silver", "Free delivery", "Mug", "retired"]
+    {
+        assert!(page.contains(shown), "{shown} on the loyalty page: {page}");
+    }
+    let customer = get("/customers/loy-1", &cookie).await.unwrap().text().await.unwrap();
+    assert!(customer.contains("id=\"loyalty-h\""), "{customer}");
+    assert!(customer.contains("To Silver"), "{customer}");
 }
 
 /// Also run on PostgreSQL by `the_same_api_story_on_postgresql`.
