@@ -1,6 +1,7 @@
 //! The loyalty programme (schema v16): the [`LoyaltyStore`] of [`SqliteStore`]. A change is
 //! decided and appended inside one write transaction; SQLite's single writer serialises them.
 
+use crate::view::customer_id;
 use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
 use rapport_core::loyalty::{Account, Entry, EntryKind, Programme, Reward};
@@ -21,15 +22,6 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<(i64, StoredEntry)> {
     let kind: EntryKind = serde_json::from_str(&kind).map_err(conversion)?;
     let entry = Entry { at: from_micros(r.get(1)?), points: r.get(2)?, kind, key: r.get(4)? };
     Ok((r.get(6)?, StoredEntry { id: r.get(0)?, entry, recorded_at: from_micros(r.get(5)?) }))
-}
-
-fn customer_key(c: &Connection, id: &ExternalId) -> StoreResult<i64> {
-    c.prepare_cached("SELECT id FROM customers WHERE external_id = ?1")
-        .map_err(db_err)?
-        .query_row([id.as_str()], |r| r.get(0))
-        .optional()
-        .map_err(db_err)?
-        .ok_or_else(|| StoreError::NotFound(format!("customer {}", id.as_str())))
 }
 
 fn programme(c: &Connection) -> StoreResult<Option<Programme>> {
@@ -78,7 +70,7 @@ fn record(
     decide: Decide,
     now: Timestamp,
 ) -> StoreResult<Recorded> {
-    let member = customer_key(tx, customer)?;
+    let member = customer_id(tx, customer)?;
     if let Some(key) = key
         && let Some(entries) = by_key(tx, key, member)?
     {
@@ -190,7 +182,7 @@ impl LoyaltyStore for SqliteStore {
 
     async fn loyalty_entries(&self, customer: &ExternalId) -> StoreResult<Vec<StoredEntry>> {
         let customer = customer.clone();
-        self.read(move |c| entries(c, customer_key(c, &customer)?)).await
+        self.read(move |c| entries(c, customer_id(c, &customer)?)).await
     }
 
     async fn loyalty_ledgers(&self) -> StoreResult<Vec<Ledger>> {

@@ -248,7 +248,7 @@ impl SearchHits {
     }
 }
 
-fn customer_id(c: &Connection, id: &ExternalId) -> StoreResult<i64> {
+pub(crate) fn customer_id(c: &Connection, id: &ExternalId) -> StoreResult<i64> {
     c.prepare_cached("SELECT id FROM customers WHERE external_id = ?1")
         .map_err(db_err)?
         .query_row([id.as_str()], |r| r.get(0))
