@@ -141,6 +141,11 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
             i.themed, i.ideas, i.linked, i.told, i.not_notified
         );
         eprintln!("{} saved segments, materialised", stats.segments);
+        let (orders, points, redeemed) = stats.loyalty;
+        eprintln!(
+            "loyalty: {orders} purchases since the launch credited with {points} points; \
+             {redeemed} vouchers redeemed"
+        );
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

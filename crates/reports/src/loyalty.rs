@@ -9,7 +9,7 @@ use rapport_core::loyalty::{
     Account, EarnReason, Entry, Figures, Programme, Refusal, Reward, Totals,
 };
 use rapport_core::{ExternalId, Money, Timestamp};
-use rapport_store::{Backend, Decide, Recorded, StoreError, StoredEntry};
+use rapport_store::{Backend, Decide, LoyaltyWrite, Recorded, StoreError, StoredEntry};
 use serde::Serialize;
 
 /// A change to a member's points.
@@ -17,8 +17,8 @@ use serde::Serialize;
 pub enum Change {
     /// Points for an activity (survey, review, referral, campaign bonus, manual credit).
     Earn { points: i64, reason: EarnReason },
-    /// A purchase, priced by the programme at the member's tier.
-    Purchase { order: ExternalId, amount: Money },
+    /// A purchase placed at `at`, priced by the programme at the member's tier then.
+    Purchase { order: ExternalId, amount: Money, at: Timestamp },
     /// A reward from the catalogue, at its cost.
     Redeem { reward: ExternalId },
     /// A person's correction of either sign.
@@ -68,8 +68,8 @@ fn decide(
     let mut out: Vec<Entry> = account.expire_due(now, programme).into_iter().collect();
     let entry = match change {
         Change::Earn { points, reason } => account.earn(points, now, reason)?,
-        Change::Purchase { order, amount } => {
-            account.earn_purchase(order, amount, now, programme)?
+        Change::Purchase { order, amount, at } => {
+            account.earn_purchase(order, amount, at.min(now), programme)?
         }
         Change::Redeem { .. } => {
             let reward = reward.expect("a redemption's reward is read before deciding");
@@ -82,6 +82,48 @@ fn decide(
         None => entry,
     });
     Ok(out)
+}
+
+/// What one run of [`credit_purchases`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Credited {
+    pub orders: u64,
+    pub points: i64,
+}
+
+/// Purchase orders credited per transaction.
+const CREDIT_BATCH: usize = 1_000;
+
+/// Credits every purchase placed since the programme's launch and not yet credited, a batch
+/// per transaction, each with the key `order:<id>` (so a batch retried after a crash credits
+/// nothing twice). An order too small for a point, or whose customer was erased meanwhile,
+/// earns nothing.
+pub async fn credit_purchases(store: &dyn Backend, now: Timestamp) -> ReportResult<Credited> {
+    let now = now.trunc_subsecs(6);
+    let mut done = Credited::default();
+    loop {
+        let batch = store.purchases_to_credit(CREDIT_BATCH).await?;
+        let Some(last) = batch.last().map(|p| p.key) else { return Ok(done) };
+        let writes = batch
+            .into_iter()
+            .map(|p| {
+                let key = format!("order:{}", p.order);
+                let change = Change::Purchase { order: p.order, amount: p.amount, at: p.at };
+                let stored_key = Some(key.clone());
+                let decide: Decide = Box::new(move |account, programme| {
+                    decide(account, programme, change, None, stored_key, now)
+                });
+                LoyaltyWrite { customer: p.customer, key: Some(key), decide }
+            })
+            .collect();
+        for outcome in store.record_loyalty_batch(writes, now).await? {
+            if let Ok(Recorded::New { entries, .. }) = outcome {
+                done.orders += 1;
+                done.points += entries.last().map_or(0, |e| e.entry.points);
+            }
+        }
+        store.mark_credited(last).await?;
+    }
 }
 
 /// A member as their customer page and the API show them.

@@ -88,6 +88,15 @@ pub async fn run(state: AppState, every: Duration) {
         if state.segment_frames.refresh_due() {
             refresh_segments(&state).await;
         }
+        match rapport_reports::loyalty::credit_purchases(state.db.as_ref(), chrono::Utc::now())
+            .await
+        {
+            Ok(c) if c.orders > 0 => {
+                tracing::info!(orders = c.orders, points = c.points, "loyalty points credited")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "loyalty crediting failed"),
+        }
         if let Err(e) = crate::recommend::train_if_due(state.db.as_ref(), &state.models).await {
             tracing::warn!(error = %e, "recommendation training failed");
         }

@@ -1,9 +1,13 @@
 -- Rapport schema v16 (PostgreSQL, as SQLite's v16): the loyalty programme.
 -- One programme per company: its settings are the domain's `Programme` as JSON text, read whole.
+-- Purchases placed from `launched_at` earn points; those up to order key `credited_through`
+-- have been credited (orders get increasing keys, so crediting goes forward in key order).
 CREATE TABLE loyalty_programme (
-    id         SMALLINT PRIMARY KEY CHECK (id = 1),
-    settings   TEXT NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL
+    id               SMALLINT PRIMARY KEY CHECK (id = 1),
+    settings         TEXT NOT NULL,
+    launched_at      TIMESTAMPTZ NOT NULL,
+    credited_through BIGINT NOT NULL DEFAULT 0,
+    updated_at       TIMESTAMPTZ NOT NULL
 );
 -- Rewards are deactivated, never deleted: redemptions name them by key.
 CREATE TABLE loyalty_rewards (

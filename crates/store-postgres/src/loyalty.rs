@@ -5,8 +5,11 @@
 use crate::{PgStore, db_err, ext_id, get};
 use async_trait::async_trait;
 use rapport_core::loyalty::{Account, Entry, EntryKind, Programme, Reward};
-use rapport_core::{ExternalId, Timestamp};
-use rapport_store::{Decide, Ledger, LoyaltyStore, Recorded, StoreError, StoreResult, StoredEntry};
+use rapport_core::{ExternalId, Money, Timestamp};
+use rapport_store::{
+    Decide, Ledger, LoyaltyStore, LoyaltyWrite, PurchaseToCredit, Recorded, StoreError,
+    StoreResult, StoredEntry,
+};
 use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
 
@@ -156,7 +159,8 @@ impl LoyaltyStore for PgStore {
     async fn save_loyalty_programme(&self, p: &Programme, at: Timestamp) -> StoreResult<()> {
         let text = serde_json::to_string(p).map_err(StoreError::other)?;
         sqlx::query(
-            "INSERT INTO loyalty_programme (id, settings, updated_at) VALUES (1, $1, $2)
+            "INSERT INTO loyalty_programme (id, settings, launched_at, updated_at)
+             VALUES (1, $1, $2, $2)
              ON CONFLICT (id) DO UPDATE SET settings = excluded.settings,
                                             updated_at = excluded.updated_at",
         )
@@ -212,6 +216,68 @@ impl LoyaltyStore for PgStore {
         let out = record(&mut tx, customer, key, decide, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    async fn record_loyalty_batch(
+        &self,
+        mut writes: Vec<LoyaltyWrite>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoreResult<Recorded>>> {
+        // Members are locked in one order, so two batches cannot wait on each other.
+        let mut order: Vec<usize> = (0..writes.len()).collect();
+        order.sort_by(|&a, &b| writes[a].customer.as_str().cmp(writes[b].customer.as_str()));
+        let mut slots: Vec<Option<StoreResult<Recorded>>> =
+            (0..writes.len()).map(|_| None).collect();
+        let mut taken: Vec<Option<LoyaltyWrite>> = writes.drain(..).map(Some).collect();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for i in order {
+            let w = taken[i].take().expect("each write is taken once");
+            slots[i] =
+                Some(match record(&mut tx, &w.customer, w.key.as_deref(), w.decide, now).await {
+                    Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e),
+                    other => Ok(other?),
+                });
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(slots.into_iter().map(|s| s.expect("every write has an outcome")).collect())
+    }
+
+    async fn purchases_to_credit(&self, limit: usize) -> StoreResult<Vec<PurchaseToCredit>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.external_id, c.external_id, o.placed_at, o.total_e4
+               FROM loyalty_programme p
+               JOIN orders o ON o.id > p.credited_through AND o.placed_at >= p.launched_at
+               JOIN customers c ON c.id = o.customer_id
+              WHERE p.id = 1 AND o.status = 'purchase'
+              ORDER BY o.id LIMIT $1",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PurchaseToCredit {
+                    key: get(r, 0)?,
+                    order: ext_id(get(r, 1)?)?,
+                    customer: ext_id(get(r, 2)?)?,
+                    at: get(r, 3)?,
+                    amount: Money::from_e4(get(r, 4)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_credited(&self, through: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE loyalty_programme SET credited_through = GREATEST(credited_through, $1)
+              WHERE id = 1",
+        )
+        .bind(through)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 
     async fn loyalty_entries(&self, customer: &ExternalId) -> StoreResult<Vec<StoredEntry>> {

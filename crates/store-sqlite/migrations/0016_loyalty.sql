@@ -1,9 +1,13 @@
 -- Rapport schema v16 (SQLite): the loyalty programme.
 -- One programme per company: its settings are the domain's `Programme` as JSON, read whole.
+-- Purchases placed from `launched_at` earn points; those up to order key `credited_through`
+-- have been credited (orders get increasing keys, so crediting goes forward in key order).
 CREATE TABLE loyalty_programme (
-    id         INTEGER PRIMARY KEY CHECK (id = 1),
-    settings   TEXT NOT NULL,
-    updated_at INTEGER NOT NULL
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    settings         TEXT NOT NULL,
+    launched_at      INTEGER NOT NULL,
+    credited_through INTEGER NOT NULL DEFAULT 0,
+    updated_at       INTEGER NOT NULL
 );
 -- Rewards are deactivated, never deleted: redemptions name them by key.
 CREATE TABLE loyalty_rewards (

@@ -6,8 +6,11 @@ use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
 use rapport_core::loyalty::{Account, Entry, EntryKind, Programme, Reward};
 use rapport_core::value::{from_micros, to_micros};
-use rapport_core::{ExternalId, Timestamp};
-use rapport_store::{Decide, Ledger, LoyaltyStore, Recorded, StoreError, StoreResult, StoredEntry};
+use rapport_core::{ExternalId, Money, Timestamp};
+use rapport_store::{
+    Decide, Ledger, LoyaltyStore, LoyaltyWrite, PurchaseToCredit, Recorded, StoreError,
+    StoreResult, StoredEntry,
+};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 
 const ENTRY: &str =
@@ -121,7 +124,8 @@ impl LoyaltyStore for SqliteStore {
         let text = serde_json::to_string(p).map_err(StoreError::other)?;
         self.write(false, move |tx| {
             tx.execute(
-                "INSERT INTO loyalty_programme (id, settings, updated_at) VALUES (1, ?1, ?2)
+                "INSERT INTO loyalty_programme (id, settings, launched_at, updated_at)
+                 VALUES (1, ?1, ?2, ?2)
                  ON CONFLICT (id) DO UPDATE SET settings = excluded.settings,
                                                 updated_at = excluded.updated_at",
                 (text, to_micros(at)),
@@ -178,6 +182,69 @@ impl LoyaltyStore for SqliteStore {
     ) -> StoreResult<Recorded> {
         let (customer, key) = (customer.clone(), key.map(str::to_string));
         self.write(false, move |tx| record(tx, &customer, key.as_deref(), decide, now)).await
+    }
+
+    async fn record_loyalty_batch(
+        &self,
+        writes: Vec<LoyaltyWrite>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoreResult<Recorded>>> {
+        self.write(false, move |tx| {
+            let mut out = Vec::with_capacity(writes.len());
+            for w in writes {
+                out.push(match record(tx, &w.customer, w.key.as_deref(), w.decide, now) {
+                    Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e),
+                    other => Ok(other?),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn purchases_to_credit(&self, limit: usize) -> StoreResult<Vec<PurchaseToCredit>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT o.id, o.external_id, c.external_id, o.placed_at, o.total_e4
+                       FROM loyalty_programme p
+                       JOIN orders o ON o.id > p.credited_through AND o.placed_at >= p.launched_at
+                       JOIN customers c ON c.id = o.customer_id
+                      WHERE p.id = 1 AND o.status = 'purchase'
+                      ORDER BY o.id LIMIT ?1",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([limit as i64], |r| {
+                    let (order, customer): (String, String) = (r.get(1)?, r.get(2)?);
+                    let parse = |s: &str| {
+                        ExternalId::parse(s).map_err(|e| conversion(StoreError::Invalid(e)))
+                    };
+                    Ok(PurchaseToCredit {
+                        key: r.get(0)?,
+                        order: parse(&order)?,
+                        customer: parse(&customer)?,
+                        at: from_micros(r.get(3)?),
+                        amount: Money::from_e4(r.get(4)?),
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<_, _>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn mark_credited(&self, through: i64) -> StoreResult<()> {
+        self.write(false, move |tx| {
+            tx.execute(
+                "UPDATE loyalty_programme SET credited_through = max(credited_through, ?1)
+                  WHERE id = 1",
+                [through],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn loyalty_entries(&self, customer: &ExternalId) -> StoreResult<Vec<StoredEntry>> {

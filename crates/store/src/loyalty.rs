@@ -11,7 +11,7 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use rapport_core::loyalty::{Account, Entry, Programme, Refusal, Reward};
-use rapport_core::{ExternalId, Timestamp};
+use rapport_core::{ExternalId, Money, Timestamp};
 use serde::Serialize;
 
 /// One stored ledger line.
@@ -38,6 +38,24 @@ pub enum Recorded {
     Refused(Refusal),
 }
 
+/// One change among many recorded together ([`LoyaltyStore::record_loyalty_batch`]).
+pub struct LoyaltyWrite {
+    pub customer: ExternalId,
+    pub key: Option<String>,
+    pub decide: Decide,
+}
+
+/// A purchase order not yet credited to its customer's points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurchaseToCredit {
+    /// The store's order key: crediting goes forward in key order.
+    pub key: i64,
+    pub order: ExternalId,
+    pub customer: ExternalId,
+    pub at: Timestamp,
+    pub amount: Money,
+}
+
 /// One member's ledger, for programme figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
@@ -51,8 +69,16 @@ pub trait LoyaltyStore: Send + Sync {
     /// The programme's settings; `None` before one is set up.
     async fn loyalty_programme(&self) -> StoreResult<Option<Programme>>;
 
-    /// Sets up or replaces the programme's settings (checked by the caller).
+    /// Sets up or replaces the programme's settings (checked by the caller). The first save's
+    /// `at` is the launch: purchases placed from then on earn points.
     async fn save_loyalty_programme(&self, p: &Programme, at: Timestamp) -> StoreResult<()>;
+
+    /// Up to `limit` purchase orders placed since the launch and not yet credited, in key
+    /// order; empty before a programme exists.
+    async fn purchases_to_credit(&self, limit: usize) -> StoreResult<Vec<PurchaseToCredit>>;
+
+    /// Marks every purchase order up to key `through` as credited.
+    async fn mark_credited(&self, through: i64) -> StoreResult<()>;
 
     /// The catalogue, by key.
     async fn rewards(&self) -> StoreResult<Vec<Reward>>;
@@ -71,6 +97,15 @@ pub trait LoyaltyStore: Send + Sync {
         decide: Decide,
         now: Timestamp,
     ) -> StoreResult<Recorded>;
+
+    /// Many changes in one transaction (crediting a batch of purchases): each as
+    /// [`LoyaltyStore::record_loyalty`], its outcome in order; an unknown customer or another
+    /// member's key is that change's error, not the batch's.
+    async fn record_loyalty_batch(
+        &self,
+        writes: Vec<LoyaltyWrite>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<StoreResult<Recorded>>>;
 
     /// A member's entries in the order they were appended; empty for a customer who never
     /// earned. `NotFound` for an unknown customer.

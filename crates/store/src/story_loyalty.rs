@@ -1,10 +1,11 @@
 //! The loyalty story: nothing recorded before a programme exists; settings and the catalogue
 //! read back; earning with an idempotency key (a retry appends nothing, another member may not
 //! reuse it); a refused redemption appends nothing; 100 concurrent redemptions that together
-//! exceed the balance, of which exactly the affordable ones succeed; erasure.
+//! exceed the balance, of which exactly the affordable ones succeed; purchases to credit since
+//! the launch, in key order, and a batch of changes in one transaction; erasure.
 
-use crate::story::{id, ts};
-use crate::{Backend, Decide, IngestOptions, Recorded, StoreError};
+use crate::story::{group, id, line_row, ts};
+use crate::{Backend, Decide, IngestOptions, LoyaltyWrite, Recorded, StoreError};
 use rapport_core::loyalty::{EarnReason, Programme, Refusal, Reward};
 use rapport_core::*;
 
@@ -81,10 +82,45 @@ pub async fn loyalty_ledger(s: &dyn Backend) {
     let last = s.record_loyalty(&id("l1"), None, earn(7, "survey:r2"), now).await.unwrap();
     assert_eq!(balance(&last), 7);
 
+    // Purchases placed since the launch (2026-03-01) are to be credited, returns never.
+    let mut rows = vec![
+        line_row("lo-0", "l1", "2026-02-01", "sku", 1, "99"),
+        line_row("lo-1", "l1", "2026-03-05", "sku", 1, "25.50"),
+        line_row("lo-2", "l2", "2026-03-06", "sku", 2, "5"),
+        line_row("lo-3", "l2", "2026-03-07", "sku", 1, "7"),
+    ];
+    rows[3].status = Some(OrderStatus::Return);
+    s.ingest_orders(group(rows), &o).await.unwrap();
+    let due = s.purchases_to_credit(10).await.unwrap();
+    let seen: Vec<(&str, &str, String)> =
+        due.iter().map(|p| (p.order.as_str(), p.customer.as_str(), p.amount.to_string())).collect();
+    assert_eq!(seen, [("lo-1", "l1", "25.50".into()), ("lo-2", "l2", "10.00".into())]);
+    assert!(due[0].key < due[1].key && due[1].at == ts("2026-03-06"));
+    assert_eq!(s.purchases_to_credit(1).await.unwrap().len(), 1);
+    s.mark_credited(due[0].key).await.unwrap();
+    assert_eq!(s.purchases_to_credit(10).await.unwrap().len(), 1);
+    s.mark_credited(due[1].key).await.unwrap();
+    s.mark_credited(due[0].key).await.unwrap();
+    assert!(s.purchases_to_credit(10).await.unwrap().is_empty(), "the mark never goes back");
+
+    // A batch: each change its own outcome, one transaction.
+    let write = |who: &str, points, key: &str| LoyaltyWrite {
+        customer: id(who),
+        key: Some(key.into()),
+        decide: earn(points, key),
+    };
+    let writes = vec![write("l2", 3, "b:1"), write("nobody", 3, "b:2"), write("l2", 4, "b:3")];
+    let out = s.record_loyalty_batch(writes, now).await.unwrap();
+    assert!(matches!(out[0], Ok(Recorded::New { balance: 3, .. })), "{out:?}");
+    assert!(matches!(out[1], Err(StoreError::NotFound(_))), "{out:?}");
+    assert!(matches!(out[2], Ok(Recorded::New { balance: 7, .. })), "{out:?}");
+    let again = s.record_loyalty_batch(vec![write("l2", 3, "b:1")], now).await.unwrap();
+    assert!(matches!(again[0], Ok(Recorded::Replayed { balance: 7, .. })), "{again:?}");
+
     // Ledgers by member; erasure takes a member's ledger with them.
     s.record_loyalty(&id("l2"), None, earn(40, "survey:r3"), now).await.unwrap();
     let ledgers = s.loyalty_ledgers().await.unwrap();
-    assert_eq!(ledgers.iter().map(|l| l.entries.len()).collect::<Vec<_>>(), [27, 1]);
+    assert_eq!(ledgers.iter().map(|l| l.entries.len()).collect::<Vec<_>>(), [27, 3]);
     s.delete_customer(&id("l2")).await.unwrap();
     assert_eq!(s.loyalty_ledgers().await.unwrap().len(), 1);
     assert!(matches!(s.loyalty_entries(&id("l2")).await, Err(StoreError::NotFound(_))));

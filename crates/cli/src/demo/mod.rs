@@ -7,6 +7,7 @@
 mod data;
 mod ideas;
 mod journeys;
+mod loyalty;
 mod personas;
 mod segments;
 mod surveys;
@@ -40,6 +41,8 @@ pub struct DemoStats {
     /// Saved segments.
     pub segments: usize,
     pub personas: usize,
+    /// Purchases credited with points, the points, and voucher redemptions.
+    pub loyalty: (u64, i64, usize),
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -116,6 +119,8 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     stats.segments = segments::build(store).await.context("segments")?;
     stats.personas = personas::build(store).await.context("personas")?;
     journeys::save_default(store).await.context("journey")?;
+    let l = loyalty::build(store).await.context("loyalty")?;
+    stats.loyalty = (l.credited.orders, l.credited.points, l.redeemed);
     Ok(stats)
 }
 

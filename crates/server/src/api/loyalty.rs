@@ -163,7 +163,9 @@ pub async fn earn(
 ) -> ApiResult<Response> {
     let e: EarnIn = body(&raw)?;
     let change = match (e.reason, e.points) {
-        (EarnReason::Purchase { order, amount }, None) => Change::Purchase { order, amount },
+        (EarnReason::Purchase { order, amount }, None) => {
+            Change::Purchase { order, amount, at: Utc::now() }
+        }
         (EarnReason::Purchase { .. }, Some(_)) => {
             return Err(ApiError::invalid("points", "a purchase is priced by the programme"));
         }

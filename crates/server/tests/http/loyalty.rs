@@ -3,10 +3,13 @@
 //! member's view, refusals by code, and 100 concurrent redemptions that together exceed the
 //! balance, of which exactly the affordable ones succeed (also on PostgreSQL).
 
-use super::{App, session_cookie, spawn_app};
+use super::{App, session_cookie, spawn_app, start_with};
 use rapport_core::access::Role;
+use rapport_server::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn loyalty_points_are_earned_redeemed_and_never_overspent() {
@@ -135,4 +138,44 @@ pub async fn loyalty_story(app: &App) {
     assert_eq!((f["members"].as_i64(), f["liability"].as_i64()), (Some(1), Some(0)), "{o}");
     assert_eq!(f["tiers"][0], json!({"tier": "Bronze", "members": 1}));
     assert!((o["redemption_rate"].as_f64().unwrap() - 250.0 / 251.0).abs() < 1e-9, "{o}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purchases_since_the_launch_earn_points_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = rapport_store_sqlite::SqliteStore::open(dir.path().join("t.db")).unwrap();
+    let settings =
+        Settings { analysis_every: Some(Duration::from_millis(200)), ..Settings::default() };
+    let app = start_with(Arc::new(db), Some(dir), settings).await;
+    let key = app.key("write").await;
+    let (s, _) = app
+        .call(&key, Method::POST, "/api/v1/customers", Some(json!({"id": "buyer", "name": "Bo"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let programme = json!({
+        "name": "Club", "points_per_unit": 1, "survey_points": 0, "review_points": 0,
+        "referral_points": 0, "expiry_days": null, "tier_window_days": 365,
+        "tiers": [{"name": "Member", "threshold": 0, "multiplier_pct": 100}]
+    });
+    let (s, o) = app.call(&key, Method::PUT, "/api/v1/loyalty", Some(programme)).await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    let at = chrono::Utc::now().to_rfc3339();
+    let lines = json!([
+        {"order": "before", "customer": "buyer", "placed_at": "2024-01-01", "amount": "500"},
+        {"order": "b-1", "customer": "buyer", "placed_at": at, "amount": "42.90"},
+        {"order": "b-2", "customer": "buyer", "placed_at": at, "amount": "10", "status": "return"}
+    ]);
+    assert_eq!(app.batch(&key, "orders", lines).await["inserted"], 3);
+    let start = Instant::now();
+    loop {
+        let (s, m) = app.call(&key, Method::GET, "/api/v1/customers/buyer/loyalty", None).await;
+        if s == StatusCode::OK {
+            // 42.90 at one point per unit; the order before the launch and the return earn nothing.
+            assert_eq!(m["balance"], 42, "{m}");
+            assert_eq!(m["recent"][0]["key"], "order:b-1", "{m}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "never credited: {m}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
