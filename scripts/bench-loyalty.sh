@@ -39,6 +39,6 @@ echo "== POST earn (3) / redeem (1), $conns connections, ${dur}s"
 wrk --latency -t2 -c"$conns" -d"${dur}s" -s scripts/wrk/loyalty.lua "$base" -- "$n" "$key" |
   grep -E "Requests/sec|Latency |50%|90%|99%|Non-2xx|Socket errors" || true
 curl -sf -H "Authorization: Bearer $key" "$base/api/v1/loyalty" |
-  sed -n 's/.*"members":\([0-9]*\).*"liability":\([0-9-]*\).*/members \1, liability \2/p'
+  sed -n 's/.*"members":\([0-9]*\).*"liability":\([0-9-]*\).*/members \1, liability \2/p'; echo
 echo "server peak RSS: $(awk '/VmHWM/ { print $2 / 1024 " MB" }' "/proc/$pid/status")"
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
