@@ -62,3 +62,38 @@ pub(super) const NEG_TAIL: &[&str] =
     &["Very disappointed.", "Please fix this.", "I expected better.", ""];
 pub(super) const CLOSERS: &[&str] =
     &["Thanks in advance.", "Please get back to me soon.", "Kind regards.", ""];
+
+pub(super) struct Theme {
+    pub(super) ask: &'static str,
+    pub(super) pos: [&'static str; 2],
+    pub(super) neg: [&'static str; 2],
+}
+
+/// The text tables, split once.
+pub(super) struct Tables {
+    pub(super) first: Vec<&'static str>,
+    pub(super) last: Vec<&'static str>,
+    pub(super) countries: Vec<Vec<&'static str>>,
+    pub(super) country_weights: Vec<u32>,
+    pub(super) themes: Vec<Theme>,
+}
+
+pub(super) fn list(s: &'static str) -> Vec<&'static str> {
+    s.split(',').collect()
+}
+
+impl Tables {
+    pub(super) fn new() -> Tables {
+        let countries: Vec<Vec<&str>> = COUNTRIES.lines().map(|l| l.split('|').collect()).collect();
+        let themes = THEMES.lines().map(|l| l.split('|').collect::<Vec<_>>());
+        Tables {
+            first: list(FIRST),
+            last: list(LAST),
+            country_weights: countries.iter().map(|c| c[1].parse().expect("weight")).collect(),
+            countries,
+            themes: themes
+                .map(|f| Theme { ask: f[1], pos: [f[2], f[3]], neg: [f[4], f[5]] })
+                .collect(),
+        }
+    }
+}

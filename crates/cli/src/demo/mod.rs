@@ -65,21 +65,6 @@ struct Profile {
     company: Option<usize>,
 }
 
-struct Theme {
-    ask: &'static str,
-    pos: [&'static str; 2],
-    neg: [&'static str; 2],
-}
-
-/// The text tables, split once.
-struct Tables {
-    first: Vec<&'static str>,
-    last: Vec<&'static str>,
-    countries: Vec<Vec<&'static str>>,
-    country_weights: Vec<u32>,
-    themes: Vec<Theme>,
-}
-
 /// The rows generated for one slice of customers, written kind by kind.
 #[derive(Default)]
 struct Chunk {
@@ -208,26 +193,6 @@ fn ext(id: String) -> ExternalId {
 fn line(sku: &ExternalId, unit_price: Money, quantity: i64) -> OrderLine {
     let amount = unit_price.times(quantity).expect("small amount");
     OrderLine { sku: Some(sku.clone()), quantity, unit_price, amount }
-}
-
-fn list(s: &'static str) -> Vec<&'static str> {
-    s.split(',').collect()
-}
-
-impl Tables {
-    fn new() -> Tables {
-        let countries: Vec<Vec<&str>> = COUNTRIES.lines().map(|l| l.split('|').collect()).collect();
-        let themes = THEMES.lines().map(|l| l.split('|').collect::<Vec<_>>());
-        Tables {
-            first: list(FIRST),
-            last: list(LAST),
-            country_weights: countries.iter().map(|c| c[1].parse().expect("weight")).collect(),
-            countries,
-            themes: themes
-                .map(|f| Theme { ask: f[1], pos: [f[2], f[3]], neg: [f[4], f[5]] })
-                .collect(),
-        }
-    }
 }
 
 impl Gen {
