@@ -49,6 +49,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     axum::Json::<T>::from_bytes(bytes).map(|axum::Json(v)| v).map_err(json_rejection)
 }
 
+/// A body read as JSON by the extractor, judged as `T` only once the caller may write: a
+/// caller without the permission learns nothing about what a valid body is.
+pub fn body<T: DeserializeOwned>(v: &serde_json::Value) -> ApiResult<T> {
+    parse_json(&serde_json::to_vec(v).map_err(crate::error::ApiError::internal)?)
+}
+
 fn json_rejection(e: JsonRejection) -> ApiError {
     match e {
         JsonRejection::JsonDataError(e) => {

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::api::reports::cached;
 use crate::auth::{Auth, Principal, Writer};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, parse_json};
+use crate::extract::{ApiJson, ApiQuery, body};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -90,12 +90,6 @@ fn idea_id(id: &str) -> ApiResult<i64> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::parameter("id", format!("'{id}' is not an idea id")))
-}
-
-/// A body read as JSON by the extractor, judged as `T` only once the caller may write: a
-/// caller without the permission learns nothing about what a valid body is.
-fn body<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> ApiResult<T> {
-    parse_json(&serde_json::to_vec(v).map_err(ApiError::internal)?)
 }
 
 pub(crate) fn actor(who: &Principal) -> Actor {

@@ -9,7 +9,7 @@
 use crate::AppState;
 use crate::auth::{Auth, Writer};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, parse_json};
+use crate::extract::{ApiJson, body};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,11 +24,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::customers::path_id;
-
-/// A body judged only once the caller may write.
-fn body<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> ApiResult<T> {
-    parse_json(&serde_json::to_vec(v).map_err(ApiError::internal)?)
-}
 
 /// The programme (`programme`: settings; `figures`: members, liability, earned, redeemed,
 /// expired, deducted, members per tier; `redemption_rate`; `rewards`).

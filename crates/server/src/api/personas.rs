@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::{Auth, Writer};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, parse_json};
+use crate::extract::{ApiJson, body};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -69,11 +69,6 @@ pub(crate) fn persona_id(id: &str) -> ApiResult<i64> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::parameter("id", format!("'{id}' is not a persona id")))
-}
-
-/// A body judged only once the caller may write.
-fn body<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> ApiResult<T> {
-    parse_json(&serde_json::to_vec(v).map_err(ApiError::internal)?)
 }
 
 /// Every persona, by id.
