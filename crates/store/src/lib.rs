@@ -6,6 +6,7 @@
 //! changes nothing. Per-customer summaries are brought up to date in the same transaction.
 
 mod access;
+mod campaign;
 mod error;
 mod idea;
 mod idempotency;
@@ -20,6 +21,7 @@ mod recommend;
 mod records;
 mod segment;
 pub mod story;
+pub mod story_campaigns;
 pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
@@ -36,6 +38,7 @@ mod survey;
 mod types;
 
 pub use access::AccessStore;
+pub use campaign::*;
 pub use error::{StoreError, StoreResult};
 pub use idea::*;
 pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
@@ -259,8 +262,8 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys and
-/// the recommendation model, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys,
+/// the recommendation model, loyalty and campaigns, on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -274,6 +277,7 @@ pub trait Backend:
     + PersonaStore
     + JourneyStore
     + LoyaltyStore
+    + CampaignStore
 {
 }
 
@@ -290,6 +294,7 @@ impl<T> Backend for T where
         + PersonaStore
         + JourneyStore
         + LoyaltyStore
+        + CampaignStore
 {
 }
 

@@ -2,6 +2,7 @@
 //! generated from the handlers and types below (so it cannot drift from the code).
 
 pub mod batch;
+pub mod campaigns;
 pub mod customers;
 pub mod dto;
 pub mod ideas;
@@ -82,6 +83,9 @@ use utoipa_axum::routes;
         (name = "loyalty", description = "The loyalty programme: settings, tiers and rewards; \
             each member's append-only points ledger (earn, redeem, adjust, expiry oldest first), \
             which never goes negative under concurrent requests; programme figures."),
+        (name = "campaigns", description = "Customer-marketing campaigns to a segment by e-mail \
+            or webhook, with personalised templates, marketing consent checked per recipient, a \
+            seeded random holdout, and the lift on the goal with a 95% interval and a p-value."),
     ),
 )]
 pub struct ApiDoc;
@@ -283,6 +287,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::members))
         .merge(personas::router())
         .merge(loyalty::router())
+        .merge(campaigns::router())
         .routes(routes!(journeys::list, journeys::create))
         .routes(routes!(journeys::get, journeys::update, journeys::delete))
         .split_for_parts();
