@@ -146,6 +146,11 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
             "loyalty: {orders} purchases since the launch credited with {points} points; \
              {redeemed} vouchers redeemed"
         );
+        let (treated, held, extra) = stats.campaign;
+        eprintln!(
+            "campaign: {treated} customers sent the finished campaign, {held} held out, \
+             {extra} purchases simulated as its effect"
+        );
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

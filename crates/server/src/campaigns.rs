@@ -203,13 +203,14 @@ async fn extras(
     if t.uses("points") || t.uses("tier") {
         out.loyalty = loyalty(db, now).await?;
     }
-    if t.uses("recommendations") {
+    // Without a trained model there is nothing personal to recommend: no per-customer reads.
+    if let (true, Some(catalogue)) = (t.uses("recommendations"), catalogue) {
         for &(row, key, arm) in &plan.members {
             if arm != Arm::Treatment {
                 continue;
             }
             let Ok(id) = ExternalId::parse(kf.frame.id(row)) else { continue };
-            let r = for_customer(db, catalogue, &id, RECOMMENDED).await?;
+            let r = for_customer(db, Some(catalogue), &id, RECOMMENDED).await?;
             let names = r.items.into_iter().map(|i| i.name.unwrap_or(i.sku)).collect();
             out.recommendations.insert(key, names);
         }

@@ -4,6 +4,7 @@
 //! No clock is read: every date is anchored to a fixed "today" of 2026-11-01 UTC. Everything is
 //! written through the [`Store`] trait in batches, exactly as an import would write it.
 
+mod campaigns;
 mod data;
 mod ideas;
 mod journeys;
@@ -43,6 +44,8 @@ pub struct DemoStats {
     pub personas: usize,
     /// Purchases credited with points, the points, and voucher redemptions.
     pub loyalty: (u64, i64, usize),
+    /// The finished campaign's treatment and holdout, and its simulated extra purchases.
+    pub campaign: (u64, u64, usize),
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -106,6 +109,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     journeys::save_default(store).await.context("journey")?;
     let l = loyalty::build(store).await.context("loyalty")?;
     stats.loyalty = (l.credited.orders, l.credited.points, l.redeemed);
+    stats.campaign = campaigns::build(store, seed).await.context("campaigns")?;
     Ok(stats)
 }
 

@@ -58,3 +58,24 @@ async fn demo_segments_are_saved_with_members() {
         assert_eq!(a.segment_history(&s.slug).await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn demo_campaign_is_finished_with_a_visible_lift() {
+    use rapport_reports::campaigns::{Stage, results};
+    use rapport_store::CampaignStore;
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open(dir.path().join("d.db")).unwrap();
+    let stats = build(&a, 2_000, 42).await.unwrap();
+    let (treated, held, extra) = stats.campaign;
+    assert!(treated > 100 && held > 20 && extra > 0, "{:?}", stats.campaign);
+    let all = a.campaigns().await.unwrap();
+    assert_eq!(all.len(), 2, "a finished campaign and a draft");
+    let sent = all.iter().find(|c| c.sent_at.is_some()).unwrap();
+    let r = results(&a, sent.id, today()).await.unwrap();
+    assert_eq!(r.stage, Stage::Finished);
+    assert_eq!(r.outbox.sent as u64, treated, "every treated customer's message recorded sent");
+    let lift = r.overall.unwrap().lift.unwrap();
+    assert!(lift.absolute > 0.0, "the treatment bought more: {lift:?}");
+    let effect = campaigns::EFFECT;
+    assert!(lift.ci_low < effect + 0.02, "the interval reaches the simulated effect: {lift:?}");
+}

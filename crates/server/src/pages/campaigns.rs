@@ -293,14 +293,14 @@ fn headline(goal: GoalMetric, l: &Lift) -> String {
         "not distinguishable from chance at 95%"
     };
     format!(
-        "{}: treatment {} against holdout {}, a lift of {}{relative}, 95% interval {} to {}, p = {}: {verdict}.",
+        "{}: treatment {} against holdout {}, a lift of {}{relative}, 95% interval {} to {}, p {}: {verdict}.",
         goal.label(),
         value(goal, l.treatment.value),
         value(goal, l.control.value),
         diff(goal, l.absolute),
         diff(goal, l.ci_low),
         diff(goal, l.ci_high),
-        p_value(l.p_value)
+        if l.p_value < 0.001 { "< 0.001".into() } else { format!("= {:.3}", l.p_value) }
     )
 }
 
