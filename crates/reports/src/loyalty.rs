@@ -35,6 +35,21 @@ pub async fn record(
     key: Option<String>,
     now: Timestamp,
 ) -> ReportResult<Recorded> {
+    let w = write(store, customer, change, key, now).await?;
+    Ok(store.record_loyalty(&w.customer, w.key.as_deref(), w.decide, now.trunc_subsecs(6)).await?)
+}
+
+/// The change as a write for [`LoyaltyStore::record_loyalty_batch`] (the server commits
+/// concurrent requests' changes together); the reward of a redemption is read now.
+///
+/// [`LoyaltyStore::record_loyalty_batch`]: rapport_store::LoyaltyStore::record_loyalty_batch
+pub async fn write(
+    store: &dyn Backend,
+    customer: &ExternalId,
+    change: Change,
+    key: Option<String>,
+    now: Timestamp,
+) -> ReportResult<LoyaltyWrite> {
     // Stored to the microsecond: what is answered now equals what a retry reads back.
     let now = now.trunc_subsecs(6);
     let reward = match &change {
@@ -45,7 +60,7 @@ pub async fn record(
     let decide: Decide = Box::new(move |account, programme| {
         decide(account, programme, change, reward, stored_key, now)
     });
-    Ok(store.record_loyalty(customer, key.as_deref(), decide, now).await?)
+    Ok(LoyaltyWrite { customer: customer.clone(), key, decide })
 }
 
 async fn reward_of(store: &dyn Backend, key: &ExternalId) -> ReportResult<Reward> {

@@ -16,29 +16,26 @@ pub const MAX_GROUP: usize = 1000;
 /// A boxed future, as the flush function returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-type Reply = oneshot::Sender<StoreResult<RowOutcome>>;
-type Flush<T> =
-    Arc<dyn Fn(Vec<T>) -> BoxFuture<'static, StoreResult<Vec<RowOutcome>>> + Send + Sync>;
+type Reply<R> = oneshot::Sender<StoreResult<R>>;
+type Flush<T, R> = Arc<dyn Fn(Vec<T>) -> BoxFuture<'static, StoreResult<Vec<R>>> + Send + Sync>;
 
-/// A queue in front of one batch write (e.g. `Store::ingest_feedback`).
-pub struct GroupCommit<T> {
-    flush: Flush<T>,
+/// A queue in front of one batch write (e.g. `Store::ingest_feedback`, whose outcome per item
+/// is a `RowOutcome`, or `LoyaltyStore::record_loyalty_batch`).
+pub struct GroupCommit<T, R = RowOutcome> {
+    flush: Flush<T, R>,
     // Started on first use, so building the server state needs no runtime.
-    queue: OnceLock<mpsc::Sender<(T, Reply)>>,
+    queue: OnceLock<mpsc::Sender<(T, Reply<R>)>>,
 }
 
-impl<T: Send + 'static> GroupCommit<T> {
+impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
     pub fn new(
-        flush: impl Fn(Vec<T>) -> BoxFuture<'static, StoreResult<Vec<RowOutcome>>>
-        + Send
-        + Sync
-        + 'static,
-    ) -> GroupCommit<T> {
+        flush: impl Fn(Vec<T>) -> BoxFuture<'static, StoreResult<Vec<R>>> + Send + Sync + 'static,
+    ) -> GroupCommit<T, R> {
         GroupCommit { flush: Arc::new(flush), queue: OnceLock::new() }
     }
 
     /// Stores `item` with whatever else is waiting; returns once it is committed.
-    pub async fn submit(&self, item: T) -> StoreResult<RowOutcome> {
+    pub async fn submit(&self, item: T) -> StoreResult<R> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
             tokio::spawn(run(self.flush.clone(), rx));
@@ -56,7 +53,7 @@ fn stopped() -> StoreError {
 
 /// The writer: takes the first waiting item, everything queued behind it (up to
 /// [`MAX_GROUP`]), writes them in one batch and answers each.
-async fn run<T>(flush: Flush<T>, mut rx: mpsc::Receiver<(T, Reply)>) {
+async fn run<T, R>(flush: Flush<T, R>, mut rx: mpsc::Receiver<(T, Reply<R>)>) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -65,7 +62,7 @@ async fn run<T>(flush: Flush<T>, mut rx: mpsc::Receiver<(T, Reply)>) {
                 Err(_) => break,
             }
         }
-        let (items, replies): (Vec<T>, Vec<Reply>) = group.into_iter().unzip();
+        let (items, replies): (Vec<T>, Vec<Reply<R>>) = group.into_iter().unzip();
         match flush(items).await {
             Ok(outcomes) if outcomes.len() == replies.len() => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -78,7 +75,7 @@ async fn run<T>(flush: Flush<T>, mut rx: mpsc::Receiver<(T, Reply)>) {
     }
 }
 
-fn fail_all(replies: Vec<Reply>, why: &str) {
+fn fail_all<R>(replies: Vec<Reply<R>>, why: &str) {
     tracing::error!(error = why, "group commit failed");
     for reply in replies {
         let _ = reply.send(Err(StoreError::other(std::io::Error::other(why.to_string()))));
@@ -124,7 +121,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_commit_fails_every_waiting_item() {
-        let gc = GroupCommit::new(|_: Vec<u32>| {
+        let gc: GroupCommit<u32> = GroupCommit::new(|_: Vec<u32>| {
             Box::pin(async { Err(StoreError::Invalid("disk full".into())) })
                 as BoxFuture<'static, _>
         });

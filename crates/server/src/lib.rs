@@ -87,6 +87,9 @@ pub struct Shared {
     pub metrics: observe::Metrics,
     /// Feedback items created one per request, committed in groups (see [`group_commit`]).
     pub feedback_creates: Arc<group_commit::GroupCommit<rapport_core::record::FeedbackRow>>,
+    /// Loyalty changes (earn, redeem, adjust), committed in groups: each still decided on its
+    /// member's ledger as stored, in the order they arrived.
+    pub loyalty_writes: Arc<LoyaltyWrites>,
     /// Reports computed in the last minute, shared by the API and the dashboard.
     pub reports: report_cache::ReportCache,
     /// Themes per feedback item, the near-duplicate index and materialised segments.
@@ -107,6 +110,7 @@ impl AppState {
             sweeper: Arc::default(),
             metrics: observe::Metrics::get(),
             feedback_creates: Arc::new(feedback_creates(db.clone())),
+            loyalty_writes: Arc::new(loyalty_writes(db.clone())),
             reports: report_cache::ReportCache::default(),
             analysis: analysis::AnalysisJob::default(),
             segment_frames: segments::Frames::default(),
@@ -123,6 +127,22 @@ fn feedback_creates(
     group_commit::GroupCommit::new(move |rows| {
         let (db, o) = (db.clone(), o.clone());
         Box::pin(async move { db.ingest_feedback(rows, &o).await })
+    })
+}
+
+/// The loyalty changes' group commit: each change's own outcome, or its own error.
+pub type LoyaltyWrites = group_commit::GroupCommit<
+    rapport_store::LoyaltyWrite,
+    rapport_store::StoreResult<rapport_store::Recorded>,
+>;
+
+fn loyalty_writes(db: Arc<dyn Backend>) -> LoyaltyWrites {
+    group_commit::GroupCommit::new(move |writes| {
+        let db = db.clone();
+        Box::pin(async move {
+            use chrono::SubsecRound;
+            db.record_loyalty_batch(writes, chrono::Utc::now().trunc_subsecs(6)).await
+        })
     })
 }
 

@@ -211,7 +211,9 @@ async fn change_points(
     {
         return Err(ApiError::invalid("key", "must be 1 to 200 characters"));
     }
-    let out = loyalty::record(s.db.as_ref(), &id, change, key, Utc::now()).await?;
+    let write = loyalty::write(s.db.as_ref(), &id, change, key, Utc::now()).await?;
+    // Concurrent changes share one transaction (one flush), each decided in arrival order.
+    let out = s.loyalty_writes.submit(write).await??;
     let (status, entries, balance) = match out {
         Recorded::New { entries, balance } => (StatusCode::CREATED, entries, balance),
         Recorded::Replayed { entries, balance } => (StatusCode::OK, entries, balance),
