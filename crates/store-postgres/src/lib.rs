@@ -40,6 +40,7 @@ mod read;
 mod recommend;
 mod records;
 mod resolve;
+mod scorecard;
 mod segment;
 mod summary;
 mod survey;

@@ -20,6 +20,7 @@ mod read;
 mod recommend;
 mod records;
 mod resolve;
+mod scorecard;
 mod segment;
 mod summary;
 mod survey;
@@ -98,8 +99,7 @@ impl SqliteStore {
              PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_err)?;
-        // The order ingest alone cycles through ~20 statements; the default cache (16) would
-        // evict and re-prepare some of them on every order.
+        // An order ingest cycles ~20 statements: the default cache (16) would re-prepare some.
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         let scored = activity::backfill_sentiment(&mut conn)?;
