@@ -15,6 +15,8 @@ mod loyalty;
 mod persona_view;
 mod personas;
 pub mod respond;
+mod scorecard;
+mod scorecard_view;
 mod segments;
 mod settings;
 mod surveys;
@@ -74,6 +76,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/personas/{id}/delete", post(personas::delete)),
         ("/journeys", get(journeys::list)),
         ("/loyalty", get(loyalty::show)),
+        ("/scorecard", get(scorecard::show).post(scorecard::create)),
+        ("/scorecard/goals/{id}/delete", post(scorecard::delete)),
         ("/journeys/{id}", get(journeys::show)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
@@ -115,7 +119,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Journeys", href: "/journeys", coming: false },
     Area { name: "Campaigns", href: "/campaigns", coming: true },
     Area { name: "Loyalty", href: "/loyalty", coming: false },
-    Area { name: "Scorecard", href: "/scorecard", coming: true },
+    Area { name: "Scorecard", href: "/scorecard", coming: false },
     Area { name: "Settings", href: "/settings/users", coming: false },
 ];
 
