@@ -14,6 +14,7 @@ mod outbox;
 mod persona;
 mod recommend;
 mod report;
+mod scorecard;
 mod segment;
 mod sentiment;
 mod serve;
@@ -93,6 +94,11 @@ enum Command {
     Persona {
         #[command(subcommand)]
         command: persona::PersonaCommand,
+    },
+    /// The balanced scorecard's goals (measured by `rapport report scorecard`).
+    Scorecard {
+        #[command(subcommand)]
+        command: scorecard::ScorecardCommand,
     },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
@@ -177,6 +183,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Idea { command } => idea::run(store.as_ref(), command).await,
         Command::Recommend { command } => recommend::run(store.as_ref(), command).await,
         Command::Journey { command } => journey::run(store.as_ref(), command).await,
+        Command::Scorecard { command } => scorecard::run(store.as_ref(), command).await,
         Command::Outbox { command } => outbox::run(store, command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());

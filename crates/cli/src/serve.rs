@@ -146,6 +146,8 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
             "loyalty: {orders} purchases since the launch credited with {points} points; \
              {redeemed} vouchers redeemed"
         );
+        let [on, risk, off] = stats.scorecard;
+        eprintln!("scorecard: {on} goals on track, {risk} at risk, {off} off track");
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

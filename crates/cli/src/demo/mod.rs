@@ -9,6 +9,7 @@ mod ideas;
 mod journeys;
 mod loyalty;
 mod personas;
+mod scorecard;
 mod segments;
 mod surveys;
 
@@ -43,6 +44,8 @@ pub struct DemoStats {
     pub personas: usize,
     /// Purchases credited with points, the points, and voucher redemptions.
     pub loyalty: (u64, i64, usize),
+    /// Scorecard goals on track, at risk and off track.
+    pub scorecard: [usize; 3],
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -106,6 +109,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     journeys::save_default(store).await.context("journey")?;
     let l = loyalty::build(store).await.context("loyalty")?;
     stats.loyalty = (l.credited.orders, l.credited.points, l.redeemed);
+    stats.scorecard = scorecard::build(store).await.context("scorecard")?;
     Ok(stats)
 }
 
