@@ -8,8 +8,16 @@ use rapport_core::{Money, Timestamp};
 use rapport_store::{GoalRecord, ScorecardStore, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 
-const RECORD: &str = "SELECT id, metric, target, period, owner, direction, at_risk_margin,
-       created_at, updated_at, created_by FROM scorecard_goals";
+/// The goal columns in `record`'s order, then `$rest`: static SQL, as sqlx wants it.
+macro_rules! goals_sql {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, metric, target, period, owner, direction, at_risk_margin,
+                    created_at, updated_at, created_by FROM scorecard_goals ",
+            $rest
+        )
+    };
+}
 
 fn missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("goal {id}"))
@@ -48,8 +56,7 @@ fn nul_free(by: Option<&str>) -> StoreResult<()> {
 
 impl PgStore {
     async fn goal_row(&self, id: i64) -> StoreResult<GoalRecord> {
-        let sql = format!("{RECORD} WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(goals_sql!("WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await
@@ -61,9 +68,8 @@ impl PgStore {
 #[async_trait]
 impl ScorecardStore for PgStore {
     async fn goals(&self) -> StoreResult<Vec<GoalRecord>> {
-        let sql = format!("{RECORD} ORDER BY id");
         let rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(db_err)?;
+            sqlx::query(goals_sql!("ORDER BY id")).fetch_all(self.pool()).await.map_err(db_err)?;
         rows.iter().map(record).collect()
     }
 

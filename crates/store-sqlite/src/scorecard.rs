@@ -8,8 +8,16 @@ use rapport_core::{Money, Timestamp};
 use rapport_store::{GoalRecord, ScorecardStore, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-const RECORD: &str = "SELECT id, metric, target, period, owner, direction, at_risk_margin,
-       created_at, updated_at, created_by FROM scorecard_goals";
+/// The goal columns in `record`'s order, then `$rest`: static SQL, as sqlx wants it.
+macro_rules! goals_sql {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, metric, target, period, owner, direction, at_risk_margin,
+                    created_at, updated_at, created_by FROM scorecard_goals ",
+            $rest
+        )
+    };
+}
 
 fn missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("goal {id}"))
@@ -33,12 +41,12 @@ fn record(r: &Row<'_>) -> rusqlite::Result<StoreResult<GoalRecord>> {
 }
 
 fn one(c: &Connection, id: i64) -> StoreResult<GoalRecord> {
-    let mut stmt = c.prepare_cached(&format!("{RECORD} WHERE id = ?1")).map_err(db_err)?;
+    let mut stmt = c.prepare_cached(goals_sql!("WHERE id = ?1")).map_err(db_err)?;
     stmt.query_row([id], record).optional().map_err(db_err)?.ok_or_else(|| missing(id))?
 }
 
 fn all(c: &Connection) -> StoreResult<Vec<GoalRecord>> {
-    let mut stmt = c.prepare_cached(&format!("{RECORD} ORDER BY id")).map_err(db_err)?;
+    let mut stmt = c.prepare_cached(goals_sql!("ORDER BY id")).map_err(db_err)?;
     let rows = stmt.query_map([], record).map_err(db_err)?;
     rows.map(|r| r.map_err(db_err)?).collect()
 }

@@ -244,7 +244,10 @@ proptest! {
             let want = reference(&customers, m);
             for (metric, series) in got.iter().enumerate() {
                 let (g, e) = (series[k].value, want[metric]);
-                let close = match (g, e) { (Some(a), Some(b)) => (a - b).abs() < 1e-9, (a, b) => a == b };
+                let close = match (g, e) {
+                    (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+                    (a, b) => a == b,
+                };
                 prop_assert!(close, "metric {} month {}: {:?} vs {:?}", metric, m, g, e);
             }
         }
