@@ -5,6 +5,7 @@
 //! stores are tested against.
 
 pub mod bgnbd;
+pub mod campaign;
 pub mod clv;
 pub mod duplicates;
 pub mod gammagamma;

@@ -3,6 +3,7 @@
 
 mod access;
 mod bench;
+mod campaign;
 mod db;
 mod demo;
 mod duplicates;
@@ -100,6 +101,12 @@ enum Command {
         #[command(subcommand)]
         command: scorecard::ScorecardCommand,
     },
+    /// Customer-marketing campaigns: a message to a segment with a random holdout, and the
+    /// lift it made on its goal.
+    Campaign {
+        #[command(subcommand)]
+        command: campaign::CampaignCommand,
+    },
     /// Manage the sources allowed to call the inbound webhooks (/hooks/...).
     Webhook {
         #[command(subcommand)]
@@ -178,6 +185,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Apikey { command } => access::run_apikey(store.as_ref(), command).await,
         Command::Segment { command } => segment::run(store.as_ref(), command).await,
         Command::Persona { command } => persona::run(store.as_ref(), command).await,
+        Command::Campaign { command } => campaign::run(store.as_ref(), command).await,
         Command::Webhook { command } => webhook::run(store.as_ref(), command).await,
         Command::Survey { command } => survey::run(store.as_ref(), command).await,
         Command::Idea { command } => idea::run(store.as_ref(), command).await,

@@ -5,6 +5,7 @@
 //! [`value`] and [`record`]; inside the product the types guarantee validity.
 
 pub mod access;
+pub mod campaign;
 pub mod entity;
 pub mod error;
 pub mod filter;

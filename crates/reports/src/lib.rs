@@ -5,6 +5,7 @@
 //! the same numbers.
 
 pub mod analysis;
+pub mod campaigns;
 pub mod clusters;
 pub mod clv;
 pub mod health;

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod campaigns;
 pub mod error;
 pub mod extract;
 pub mod group_commit;

@@ -6,6 +6,9 @@
 #[path = "support/smtp.rs"]
 mod smtp;
 
+#[path = "outbox/campaign.rs"]
+mod campaign;
+
 use axum::http::{HeaderMap, StatusCode};
 use rapport_core::access::{HookKind, NewWebhookSource, SourceName};
 use rapport_core::notify::{ConsentState, Plan, Request, plan};
@@ -317,4 +320,22 @@ async fn erasure_during_a_send_stands() {
     assert_eq!(sink.received().len(), 1);
     assert!(db.outbox_messages(&OutboxQuery::default()).await.unwrap().is_empty());
     assert!(db.customer(&id("c1")).await.is_err(), "not re-created by the interaction");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_skips_the_unconsenting_holds_out_and_measures_its_lift() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = rapport_store_sqlite::SqliteStore::open(dir.path().join("c.db")).unwrap();
+    campaign::campaign_story(Arc::new(db)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_end_to_end_on_postgres() {
+    let Some(url) = database_url() else { return };
+    let (db, schema) = rapport_store_postgres::PgStore::connect_fresh_schema(&url).await.unwrap();
+    let outcome = tokio::spawn(campaign::campaign_story(Arc::new(db.clone()))).await;
+    db.drop_schema(&schema).await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }

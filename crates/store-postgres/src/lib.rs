@@ -27,6 +27,7 @@
 
 mod access;
 mod activity;
+mod campaign;
 mod customers;
 mod idea;
 mod idempotency;

@@ -40,7 +40,7 @@ fn message_from_row(r: &PgRow) -> StoreResult<OutboxMessage> {
     })
 }
 
-fn invalid(m: &NewMessage) -> Option<FieldError> {
+pub(crate) fn invalid(m: &NewMessage) -> Option<FieldError> {
     m.invalid_field().or_else(|| {
         nul_check([
             ("dedupe_key", Some(m.dedupe_key.as_str())),

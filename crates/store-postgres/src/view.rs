@@ -370,6 +370,7 @@ pub(crate) async fn delete_customer(c: &mut PgConnection, id: &ExternalId) -> St
         "DELETE FROM customer_factors WHERE customer_id = $1",
         "DELETE FROM loyalty_entries WHERE customer_id = $1",
         "DELETE FROM loyalty_accounts WHERE customer_id = $1",
+        "DELETE FROM campaign_recipients WHERE customer_id = $1",
         "DELETE FROM survey_tokens WHERE customer_id = $1",
         "DELETE FROM survey_responses WHERE customer_id = $1",
         "DELETE FROM consents WHERE customer_id = $1",

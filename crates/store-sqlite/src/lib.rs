@@ -6,6 +6,7 @@
 
 mod access;
 mod activity;
+mod campaign;
 mod customers;
 mod idea;
 mod idempotency;

@@ -43,7 +43,11 @@ fn message_from_row(r: &rusqlite::Row<'_>) -> StoreResult<OutboxMessage> {
     })
 }
 
-fn enqueue(tx: &Transaction<'_>, msgs: &[NewMessage], now: i64) -> StoreResult<Vec<RowOutcome>> {
+pub(crate) fn enqueue(
+    tx: &Transaction<'_>,
+    msgs: &[NewMessage],
+    now: i64,
+) -> StoreResult<Vec<RowOutcome>> {
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO outbox (dedupe_key, customer_id, channel, recipient, source, subject,

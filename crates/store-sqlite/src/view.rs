@@ -391,6 +391,7 @@ pub(crate) fn delete_customer(tx: &Transaction<'_>, id: &ExternalId) -> StoreRes
         "DELETE FROM customer_factors WHERE customer_id = ?1",
         "DELETE FROM loyalty_entries WHERE customer_id = ?1",
         "DELETE FROM loyalty_accounts WHERE customer_id = ?1",
+        "DELETE FROM campaign_recipients WHERE customer_id = ?1",
         "DELETE FROM survey_tokens WHERE customer_id = ?1",
         "DELETE FROM survey_responses WHERE customer_id = ?1",
         "DELETE FROM consents WHERE customer_id = ?1",

@@ -6,7 +6,7 @@ use rapport_store::{
     story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox,
     story_recommend, story_records, story_segments, story_surveys, story_views,
 };
-use rapport_store::{story_loyalty, story_personas};
+use rapport_store::{story_campaigns, story_loyalty, story_personas};
 use rapport_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
@@ -407,4 +407,10 @@ async fn scorecard_goals() {
 async fn scorecard_sales_by_day() {
     let (_d, s) = fresh();
     story_scorecard::scorecard_sales_by_day(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaigns_launch_and_outcomes() {
+    let (_d, s) = fresh();
+    story_campaigns::campaigns_launch_and_outcomes(&s).await;
 }

@@ -6,6 +6,7 @@
 //! changes nothing. Per-customer summaries are brought up to date in the same transaction.
 
 mod access;
+mod campaign;
 mod error;
 mod idea;
 mod idempotency;
@@ -21,6 +22,7 @@ mod records;
 mod scorecard;
 mod segment;
 pub mod story;
+pub mod story_campaigns;
 pub mod story_ideas;
 pub mod story_idempotency;
 pub mod story_inbox;
@@ -38,6 +40,7 @@ mod survey;
 mod types;
 
 pub use access::AccessStore;
+pub use campaign::*;
 pub use error::{StoreError, StoreResult};
 pub use idea::*;
 pub use idempotency::{Claimed, IdempotencyClaim, IdempotencyStore, StoredResponse};
@@ -262,8 +265,8 @@ pub trait Store: Send + Sync {
 }
 
 /// What the server needs of a database: customer data, access control, idempotency records,
-/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys and
-/// the recommendation model, loyalty and the scorecard's goals, on one backend.
+/// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys,
+/// the recommendation model, loyalty, campaigns and the scorecard's goals, on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -278,6 +281,7 @@ pub trait Backend:
     + JourneyStore
     + LoyaltyStore
     + ScorecardStore
+    + CampaignStore
 {
 }
 
@@ -295,6 +299,7 @@ impl<T> Backend for T where
         + JourneyStore
         + LoyaltyStore
         + ScorecardStore
+        + CampaignStore
 {
 }
 

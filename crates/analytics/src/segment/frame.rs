@@ -247,6 +247,15 @@ impl CustomerFrame {
         }
     }
 
+    /// A number field's value (`revenue`, `rfm_r`, `clv_predicted`, ...) of the customer at a
+    /// position; `None` when missing or when the field is not a stored number.
+    pub fn number(&self, field: Field, row: usize) -> Option<f64> {
+        match col(field) {
+            Col::Number(i) => self.numbers[i].get(row).copied().flatten(),
+            _ => None,
+        }
+    }
+
     /// Appends a customer.
     pub fn push(&mut self, c: &CustomerRow) {
         if self.numbers.is_empty() {

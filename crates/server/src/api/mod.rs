@@ -2,6 +2,7 @@
 //! generated from the handlers and types below (so it cannot drift from the code).
 
 pub mod batch;
+pub mod campaigns;
 pub mod customers;
 pub mod dto;
 pub mod ideas;
@@ -87,6 +88,9 @@ use utoipa_axum::routes;
             (NPS, CSAT, CES, retention, churn, repeat purchase, CLV) and business metrics \
             (revenue, orders, active customers, loyalty liability), each with a target, period, \
             owner and a status from the latest complete period."),
+        (name = "campaigns", description = "Customer-marketing campaigns to a segment by e-mail \
+            or webhook, with personalised templates, marketing consent checked per recipient, a \
+            seeded random holdout, and the lift on the goal with a 95% interval and a p-value."),
     ),
 )]
 pub struct ApiDoc;
@@ -289,6 +293,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(personas::router())
         .merge(loyalty::router())
         .merge(scorecard::router())
+        .merge(campaigns::router())
         .routes(routes!(journeys::list, journeys::create))
         .routes(routes!(journeys::get, journeys::update, journeys::delete))
         .split_for_parts();

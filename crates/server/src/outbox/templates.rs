@@ -79,6 +79,12 @@ impl Templates {
         Templates::new(SUBJECT, TEXT, HTML).expect("the built-in templates parse")
     }
 
+    /// Whether any of the templates reads the variable `name` (so costly context, such as
+    /// recommendations, is only computed when a template uses it).
+    pub fn uses(&self, name: &str) -> bool {
+        self.env.templates().any(|(_, t)| t.undeclared_variables(false).contains(name))
+    }
+
     /// Renders (subject, text, HTML); the subject on one line.
     pub fn render(&self, ctx: &Value) -> Result<(String, String, String), String> {
         let one = |name: &str| {

@@ -374,6 +374,62 @@ pub fn sparkline(label: &str, values: &[f64]) -> String {
     )
 }
 
+/// An estimate with its interval, one row of a [`intervals`] chart.
+pub struct Interval {
+    pub label: String,
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Shown at the row's end and on hover.
+    pub text: String,
+}
+
+/// Estimates with their 95% intervals on one shared axis through zero (a forest plot): a row
+/// whose bar does not cross the zero line differs from no effect at that confidence.
+pub fn intervals(id: &str, title: &str, desc: &str, rows: &[Interval]) -> String {
+    let (row, label_w, text_w) = (26.0, 150.0, 170.0);
+    let height = TOP * 2.0 + row * rows.len().max(1) as f64 + 18.0;
+    let mut out = String::new();
+    open(&mut out, id, height, title, desc);
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let lo = rows.iter().map(|r| finite(r.low)).fold(0.0f64, f64::min);
+    let hi = rows.iter().map(|r| finite(r.high)).fold(0.0f64, f64::max);
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let span = W - label_w - text_w;
+    let x = |v: f64| label_w + (finite(v) - lo) / (hi - lo) * span;
+    let bottom = TOP + row * rows.len().max(1) as f64;
+    let _ = write!(
+        out,
+        r#"<line class="grid" x1="{0:.1}" x2="{0:.1}" y1="{TOP}" y2="{bottom:.1}"/><text class="tick" x="{0:.1}" y="{1:.1}" text-anchor="middle">0 (no effect)</text>"#,
+        x(0.0),
+        bottom + 14.0
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let mid = TOP + row * i as f64 + row / 2.0;
+        let _ = write!(
+            out,
+            r#"<text class="label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect class="band" x="{:.1}" y="{:.1}" width="{:.1}" height="8"><title>{}: {}</title></rect><circle class="dot" cx="{:.1}" cy="{mid:.1}" r="4"><title>{}: {}</title></circle><text class="value" x="{:.1}" y="{:.1}">{}</text>"#,
+            label_w - 8.0,
+            mid + 4.0,
+            escape(&r.label),
+            x(r.low),
+            mid - 4.0,
+            (x(r.high) - x(r.low)).max(1.0),
+            escape(&r.label),
+            escape(&r.text),
+            x(r.estimate),
+            escape(&r.label),
+            escape(&r.text),
+            W - text_w + 8.0,
+            mid + 4.0,
+            escape(&r.text)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ mod journey_view;
 mod journeys;
 
 pub use dashboard::warm as warm_dashboard;
+mod campaigns;
 mod login;
 mod loyalty;
 mod persona_view;
@@ -78,6 +79,10 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/loyalty", get(loyalty::show)),
         ("/scorecard", get(scorecard::show).post(scorecard::create)),
         ("/scorecard/goals/{id}/delete", post(scorecard::delete)),
+        ("/campaigns", get(campaigns::list).post(campaigns::create)),
+        ("/campaigns/{id}", get(campaigns::show)),
+        ("/campaigns/{id}/send", post(campaigns::send)),
+        ("/campaigns/{id}/delete", post(campaigns::delete)),
         ("/journeys/{id}", get(journeys::show)),
         ("/settings", get(|_: Viewer| async { Redirect::to("/settings/users") })),
         ("/settings/users", get(settings::users).post(settings::add_user)),
@@ -117,7 +122,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Segments", href: "/segments", coming: false },
     Area { name: "Personas", href: "/personas", coming: false },
     Area { name: "Journeys", href: "/journeys", coming: false },
-    Area { name: "Campaigns", href: "/campaigns", coming: true },
+    Area { name: "Campaigns", href: "/campaigns", coming: false },
     Area { name: "Loyalty", href: "/loyalty", coming: false },
     Area { name: "Scorecard", href: "/scorecard", coming: false },
     Area { name: "Settings", href: "/settings/users", coming: false },

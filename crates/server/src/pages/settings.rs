@@ -169,7 +169,7 @@ pub async fn create_key(
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfOnly {
-    csrf: String,
+    pub csrf: String,
 }
 
 pub async fn revoke_key(
