@@ -19,6 +19,7 @@ pub mod recommend;
 pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
+pub mod scorecard;
 pub mod segment;
 pub mod sentiment;
 pub mod summary;

@@ -15,6 +15,7 @@ mod outbox;
 mod persona;
 mod recommend;
 mod report;
+mod scorecard;
 mod segment;
 mod sentiment;
 mod serve;
@@ -94,6 +95,11 @@ enum Command {
     Persona {
         #[command(subcommand)]
         command: persona::PersonaCommand,
+    },
+    /// The balanced scorecard's goals (measured by `rapport report scorecard`).
+    Scorecard {
+        #[command(subcommand)]
+        command: scorecard::ScorecardCommand,
     },
     /// Customer-marketing campaigns: a message to a segment with a random holdout, and the
     /// lift it made on its goal.
@@ -185,6 +191,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Idea { command } => idea::run(store.as_ref(), command).await,
         Command::Recommend { command } => recommend::run(store.as_ref(), command).await,
         Command::Journey { command } => journey::run(store.as_ref(), command).await,
+        Command::Scorecard { command } => scorecard::run(store.as_ref(), command).await,
         Command::Outbox { command } => outbox::run(store, command).await,
         Command::Migrate => {
             println!("{} database is at the latest schema", store.backend());

@@ -151,6 +151,8 @@ pub async fn run_demo(db: Arc<dyn Backend>, a: DemoArgs) -> Result<()> {
             "campaign: {treated} customers sent the finished campaign, {held} held out, \
              {extra} purchases simulated as its effect"
         );
+        let [on, risk, off] = stats.scorecard;
+        eprintln!("scorecard: {on} goals on track, {risk} at risk, {off} off track");
         print_summary(db.backend(), &db.counts().await?, OutputFormat::Table)?;
     } else {
         eprintln!("the demo company is already in this database ({customers} customers)");

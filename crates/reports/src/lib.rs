@@ -18,6 +18,7 @@ pub mod retention;
 pub mod rfm;
 pub mod satisfaction;
 pub mod saved_segments;
+pub mod scorecard;
 pub mod segments;
 pub mod survey;
 pub mod themes;

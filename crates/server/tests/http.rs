@@ -31,6 +31,8 @@ mod recommend;
 mod records;
 #[path = "http/reports.rs"]
 mod reports;
+#[path = "http/scorecard.rs"]
+mod scorecard;
 #[path = "http/segments.rs"]
 mod segments;
 #[path = "http/surveys.rs"]

@@ -41,6 +41,7 @@ mod read;
 mod recommend;
 mod records;
 mod resolve;
+mod scorecard;
 mod segment;
 mod summary;
 mod survey;

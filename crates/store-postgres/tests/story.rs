@@ -4,6 +4,7 @@
 
 use proptest::test_runner::{Config, TestRunner};
 use rapport_core::{Channel, Customer, Direction, Event, Interaction};
+use rapport_store::story_scorecard;
 use rapport_store::{
     IngestOptions, Kind, Record, RowOutcome, Store, export_all, story, story_ideas,
     story_idempotency, story_inbox, story_journeys, story_loyalty, story_outbox, story_recommend,
@@ -87,6 +88,8 @@ story_test!(story_segments::saved_segments_refresh_and_history);
 story_test!(story_segments::events_read_by_name);
 story_test!(story_recommend::recommendation_model);
 story_test!(story_loyalty::loyalty_ledger);
+story_test!(story_scorecard::scorecard_goals);
+story_test!(story_scorecard::scorecard_sales_by_day);
 story_test!(story_campaigns::campaigns_launch_and_outcomes);
 story_test!(story_personas::personas_edit_and_regenerate);
 story_test!(story_personas::persona_facts);

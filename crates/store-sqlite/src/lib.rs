@@ -1,8 +1,7 @@
 //! SQLite implementation of the Rapport [`Store`]: the embedded default (`./rapport.db`).
 //!
-//! One writer connection in WAL mode. SQLite work is synchronous and fast (microseconds per
-//! statement), so each call runs a whole batch on a blocking thread inside one transaction
-//! rather than awaiting per statement.
+//! One writer connection in WAL mode. SQLite work is synchronous and fast, so each call runs a
+//! whole batch on a blocking thread in one transaction rather than awaiting per statement.
 
 mod access;
 mod activity;
@@ -21,6 +20,7 @@ mod read;
 mod recommend;
 mod records;
 mod resolve;
+mod scorecard;
 mod segment;
 mod summary;
 mod survey;
@@ -99,8 +99,7 @@ impl SqliteStore {
              PRAGMA temp_store = MEMORY;",
         )
         .map_err(db_err)?;
-        // The order ingest alone cycles through ~20 statements; the default cache (16) would
-        // evict and re-prepare some of them on every order.
+        // An order ingest cycles ~20 statements: the default cache (16) would re-prepare some.
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         let scored = activity::backfill_sentiment(&mut conn)?;

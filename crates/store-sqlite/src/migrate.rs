@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "recommendations", include_str!("../migrations/0015_recommendations.sql")),
     (16, "loyalty", include_str!("../migrations/0016_loyalty.sql")),
     (17, "campaigns", include_str!("../migrations/0017_campaigns.sql")),
+    (18, "scorecard", include_str!("../migrations/0018_scorecard.sql")),
 ];
 
 /// Applies the migrations not yet applied.

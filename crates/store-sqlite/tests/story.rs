@@ -1,6 +1,7 @@
 //! The shared story suite on a real SQLite file.
 
 use proptest::prelude::*;
+use rapport_store::story_scorecard;
 use rapport_store::{
     story, story_ideas, story_idempotency, story_inbox, story_journeys, story_outbox,
     story_recommend, story_records, story_segments, story_surveys, story_views,
@@ -394,6 +395,18 @@ async fn journeys_definitions_and_reads() {
 async fn loyalty_ledger() {
     let (_d, s) = fresh();
     story_loyalty::loyalty_ledger(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scorecard_goals() {
+    let (_d, s) = fresh();
+    story_scorecard::scorecard_goals(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scorecard_sales_by_day() {
+    let (_d, s) = fresh();
+    story_scorecard::scorecard_sales_by_day(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,6 +19,7 @@ mod persona;
 mod query;
 mod recommend;
 mod records;
+mod scorecard;
 mod segment;
 pub mod story;
 pub mod story_campaigns;
@@ -31,6 +32,7 @@ pub mod story_outbox;
 pub mod story_personas;
 pub mod story_recommend;
 pub mod story_records;
+pub mod story_scorecard;
 pub mod story_segments;
 pub mod story_surveys;
 pub mod story_views;
@@ -51,6 +53,7 @@ pub use persona::*;
 pub use query::*;
 pub use recommend::*;
 pub use records::*;
+pub use scorecard::*;
 pub use segment::*;
 pub use survey::*;
 pub use types::*;
@@ -263,7 +266,7 @@ pub trait Store: Send + Sync {
 
 /// What the server needs of a database: customer data, access control, idempotency records,
 /// surveys, the feedback inbox, ideas, the outbox, saved segments, personas, journeys,
-/// the recommendation model, loyalty and campaigns, on one backend.
+/// the recommendation model, loyalty, campaigns and the scorecard's goals, on one backend.
 pub trait Backend:
     Store
     + AccessStore
@@ -277,6 +280,7 @@ pub trait Backend:
     + PersonaStore
     + JourneyStore
     + LoyaltyStore
+    + ScorecardStore
     + CampaignStore
 {
 }
@@ -294,6 +298,7 @@ impl<T> Backend for T where
         + PersonaStore
         + JourneyStore
         + LoyaltyStore
+        + ScorecardStore
         + CampaignStore
 {
 }

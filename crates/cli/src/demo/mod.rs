@@ -10,6 +10,7 @@ mod ideas;
 mod journeys;
 mod loyalty;
 mod personas;
+mod scorecard;
 mod segments;
 mod surveys;
 
@@ -46,6 +47,8 @@ pub struct DemoStats {
     pub loyalty: (u64, i64, usize),
     /// The finished campaign's treatment and holdout, and its simulated extra purchases.
     pub campaign: (u64, u64, usize),
+    /// Scorecard goals on track, at risk and off track.
+    pub scorecard: [usize; 3],
 }
 
 /// How a customer behaves: drives orders, usage, contacts and the tone of their feedback.
@@ -110,6 +113,7 @@ pub async fn build(store: &dyn Backend, customers: usize, seed: u64) -> anyhow::
     let l = loyalty::build(store).await.context("loyalty")?;
     stats.loyalty = (l.credited.orders, l.credited.points, l.redeemed);
     stats.campaign = campaigns::build(store, seed).await.context("campaigns")?;
+    stats.scorecard = scorecard::build(store).await.context("scorecard")?;
     Ok(stats)
 }
 

@@ -41,6 +41,23 @@ async fn demo_is_complete_deterministic_and_consistent() {
     let topic = rapport_server::outbox::announce::topic(1);
     let counts = rapport_store::OutboxStore::outbox_counts(&a, Some(&topic)).await.unwrap();
     assert_eq!(counts.sent as usize, i.told, "every told requester's message is recorded sent");
+
+    // The scorecard's statuses are mixed, and the report the page shows agrees with them.
+    let [on, risk, off] = stats.scorecard;
+    assert!(on > 0 && risk > 0 && off > 0, "{:?}", stats.scorecard);
+    let params = rapport_reports::scorecard::Params::new(today());
+    let card = rapport_reports::scorecard::scorecard(&a, &params).await.unwrap();
+    let count = |s| card.goals.iter().filter(|g| g.status == s).count();
+    use rapport_analytics::scorecard::Status;
+    assert_eq!(
+        [count(Status::OnTrack), count(Status::AtRisk), count(Status::OffTrack)],
+        [on, risk, off]
+    );
+    let other = rapport_reports::scorecard::scorecard(&b, &params).await.unwrap();
+    let targets = |c: &rapport_reports::scorecard::Scorecard| -> Vec<f64> {
+        c.goals.iter().map(|g| g.record.goal.target).collect()
+    };
+    assert_eq!(targets(&card), targets(&other), "same seed, same goals");
 }
 
 #[tokio::test]

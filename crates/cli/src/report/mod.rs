@@ -13,10 +13,11 @@ mod clusters;
 mod clv;
 mod health;
 mod satisfaction_report;
+mod scorecard_report;
 mod themes_report;
 
 use clv::ClvArgs;
-use rapport_store::{Counts, Store};
+use rapport_store::{Backend, Counts, Store};
 use satisfaction_report::SatisfactionArgs;
 use serde::Serialize;
 
@@ -88,6 +89,12 @@ pub enum Report {
         #[command(flatten)]
         o: clusters::ClustersArgs,
     },
+    /// The balanced scorecard: every goal's latest complete period against its target, with
+    /// its status (on track, at risk, off track) and trend. Goals: `rapport scorecard goal`.
+    Scorecard {
+        #[command(flatten)]
+        o: scorecard_report::ScorecardArgs,
+    },
     /// Recurring themes of the feedback texts (found without supervision): size, share,
     /// sentiment, example quotes.
     Themes {
@@ -118,8 +125,10 @@ fn parse_day(s: &str) -> Result<NaiveDate, String> {
         .map_err(|e| format!("'{s}' is not a YYYY-MM-DD date: {e}"))
 }
 
-pub async fn run(store: &dyn Store, r: Report) -> Result<()> {
+pub async fn run(backend: &dyn Backend, r: Report) -> Result<()> {
+    let store: &dyn Store = backend;
     match r {
+        Report::Scorecard { o } => scorecard_report::report(backend, &o).await,
         Report::Summary { format } => {
             let counts = store.counts().await?;
             print_summary(store.backend(), &counts, format)

@@ -15,6 +15,7 @@ pub mod record_query;
 pub mod record_write;
 pub mod records;
 pub mod reports;
+pub mod scorecard;
 pub mod segments;
 pub mod surveys;
 
@@ -83,6 +84,10 @@ use utoipa_axum::routes;
         (name = "loyalty", description = "The loyalty programme: settings, tiers and rewards; \
             each member's append-only points ledger (earn, redeem, adjust, expiry oldest first), \
             which never goes negative under concurrent requests; programme figures."),
+        (name = "scorecard", description = "The balanced scorecard: goals on customer metrics \
+            (NPS, CSAT, CES, retention, churn, repeat purchase, CLV) and business metrics \
+            (revenue, orders, active customers, loyalty liability), each with a target, period, \
+            owner and a status from the latest complete period."),
         (name = "campaigns", description = "Customer-marketing campaigns to a segment by e-mail \
             or webhook, with personalised templates, marketing consent checked per recipient, a \
             seeded random holdout, and the lift on the goal with a 95% interval and a p-value."),
@@ -287,6 +292,7 @@ pub fn router_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::members))
         .merge(personas::router())
         .merge(loyalty::router())
+        .merge(scorecard::router())
         .merge(campaigns::router())
         .routes(routes!(journeys::list, journeys::create))
         .routes(routes!(journeys::get, journeys::update, journeys::delete))

@@ -16,6 +16,8 @@ mod loyalty;
 mod persona_view;
 mod personas;
 pub mod respond;
+mod scorecard;
+mod scorecard_view;
 mod segments;
 mod settings;
 mod surveys;
@@ -75,6 +77,8 @@ pub fn table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/personas/{id}/delete", post(personas::delete)),
         ("/journeys", get(journeys::list)),
         ("/loyalty", get(loyalty::show)),
+        ("/scorecard", get(scorecard::show).post(scorecard::create)),
+        ("/scorecard/goals/{id}/delete", post(scorecard::delete)),
         ("/campaigns", get(campaigns::list).post(campaigns::create)),
         ("/campaigns/{id}", get(campaigns::show)),
         ("/campaigns/{id}/send", post(campaigns::send)),
@@ -120,7 +124,7 @@ pub const AREAS: &[Area] = &[
     Area { name: "Journeys", href: "/journeys", coming: false },
     Area { name: "Campaigns", href: "/campaigns", coming: false },
     Area { name: "Loyalty", href: "/loyalty", coming: false },
-    Area { name: "Scorecard", href: "/scorecard", coming: true },
+    Area { name: "Scorecard", href: "/scorecard", coming: false },
     Area { name: "Settings", href: "/settings/users", coming: false },
 ];
 
