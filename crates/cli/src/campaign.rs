@@ -203,7 +203,7 @@ fn row(c: &Comparison) -> Vec<String> {
         format!("{:+.4}", l.absolute),
         format!("[{:+.4}, {:+.4}]", l.ci_low, l.ci_high),
         l.relative.map_or("-".into(), |r| format!("{:+.1}%", r * 100.0)),
-        format!("{:.4}", l.p_value),
+        if l.p_value < 1e-4 { "< 0.0001".into() } else { format!("{:.4}", l.p_value) },
     ]
 }
 
