@@ -334,3 +334,79 @@ pub async fn launch_now(s: &crate::AppState, id: i64) -> ApiResult<Launched> {
     let catalogue = s.models.current(db).await?;
     launch(db, &kf, catalogue.as_deref(), id, chrono::Utc::now()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign(channel: &str, html: Option<&str>) -> Campaign {
+        let spec = CampaignSpec {
+            name: "Spring".into(),
+            segment: "orders >= 1".into(),
+            channel: channel.into(),
+            subject: "Hi {{ first_name }}".into(),
+            text: "{{ name }} has {{ points }} points".into(),
+            html: html.map(str::to_string),
+            goal: "purchase".into(),
+            goal_days: 14,
+            holdout: 0.1,
+            seed: 1,
+        };
+        spec.check().unwrap()
+    }
+
+    fn ctx() -> Value {
+        context! { name => "Ann <b> Lee", first_name => "Ann", points => 120, campaign => "Spring" }
+    }
+
+    #[test]
+    fn webhook_messages_carry_the_rendered_text_as_json() {
+        let c = campaign("webhook:crm", None);
+        let t = templates(&c).unwrap();
+        let route = Route::Webhook { source: "crm".into(), url: "http://h.example/in".into() };
+        let m = message(&t, &c, 7, "c-9", None, &route, &ctx()).unwrap();
+        assert_eq!((m.channel, m.source.as_deref()), (OutboxChannel::Webhook, Some("crm")));
+        assert_eq!((m.recipient.as_str(), m.html), ("http://h.example/in", None));
+        assert_eq!(
+            (m.dedupe_key.as_str(), m.topic.as_str()),
+            ("campaign:7:customer:c-9", "campaign:7")
+        );
+        let v: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+        assert_eq!(v["campaign"]["id"], 7);
+        assert_eq!(v["customer"]["id"], "c-9");
+        assert_eq!(v["subject"], "Hi Ann");
+        assert_eq!(v["text"], "Ann <b> Lee has 120 points");
+    }
+
+    #[test]
+    fn emails_have_html_only_when_the_campaign_does_and_it_is_escaped() {
+        let plain = campaign("email", None);
+        let route = Route::Email;
+        let m = message(
+            &templates(&plain).unwrap(),
+            &plain,
+            1,
+            "c1",
+            Some("a@x.example"),
+            &route,
+            &ctx(),
+        );
+        let m = m.unwrap();
+        assert_eq!((m.recipient.as_str(), m.html), ("a@x.example", None));
+        let rich = campaign("email", Some("<p>{{ name }}</p>"));
+        let m = message(
+            &templates(&rich).unwrap(),
+            &rich,
+            1,
+            "c1",
+            Some("a@x.example"),
+            &route,
+            &ctx(),
+        );
+        assert_eq!(m.unwrap().html.as_deref(), Some("<p>Ann &lt;b&gt; Lee</p>"));
+        let broken = CampaignSpec { html: Some("{% if %}".into()), ..Default::default() };
+        let c = Campaign { html: broken.html, ..plain };
+        let err = templates(&c).unwrap_err().to_string();
+        assert!(err.contains("html"), "the HTML template is named: {err}");
+    }
+}
