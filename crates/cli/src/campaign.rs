@@ -139,11 +139,13 @@ async fn list(db: &dyn Backend) -> Result<()> {
     Ok(())
 }
 
-/// Reads the customers for campaign `id`'s segment, with the models (RFM and CLV at launch).
-async fn frame(db: &dyn Backend, segment: &str) -> Result<rapport_reports::segments::KeyedFrame> {
+/// Reads the customers for a campaign's segment, with the models (RFM and CLV at launch).
+pub(crate) async fn frame(
+    db: &dyn Backend,
+    segment: &str,
+) -> Result<rapport_reports::segments::KeyedFrame> {
     let filter = saved_segments::resolve(db, segment, "segment").await?;
-    let needs = Needs::of(&filter).union(Needs::all(Default::default()));
-    Ok(keyed_frame(db, &needs).await?)
+    Ok(keyed_frame(db, &Needs::all(Needs::of(&filter).events)).await?)
 }
 
 async fn send(db: &dyn Backend, id: i64) -> Result<()> {

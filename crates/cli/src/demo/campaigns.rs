@@ -14,7 +14,6 @@ use rand_chacha::ChaCha8Rng;
 use rapport_core::campaign::{Arm, CampaignSpec};
 use rapport_core::record::OrderRow;
 use rapport_core::{Currency, ExternalId, Money, OrderLine, OrderStatus};
-use rapport_reports::segments::{Needs, keyed_frame};
 use rapport_reports::{all_summaries, loyalty};
 use rapport_server::campaigns;
 use rapport_store::{Backend, IngestOptions, Kind, OrderGroup, Record, export_all};
@@ -59,8 +58,7 @@ pub async fn build(store: &dyn Backend, seed: u64) -> anyhow::Result<(u64, u64, 
     let sent_at = today() - Duration::days(45);
     let s = spec("Autumn thank-you to regulars", AUDIENCE, "purchase", seed);
     let id = campaigns::create(store, &s, sent_at).await.map_err(|e| anyhow!("{e}"))?;
-    let filter = rapport_core::filter::parse(AUDIENCE).map_err(|e| anyhow!("{e}"))?;
-    let kf = keyed_frame(store, &Needs::of(&filter).union(Needs::all(Default::default()))).await?;
+    let kf = crate::campaign::frame(store, AUDIENCE).await?;
     let launched =
         campaigns::launch(store, &kf, None, id, sent_at).await.map_err(|e| anyhow!("{e}"))?;
     while let Some(m) = store.claim_next(sent_at).await? {
